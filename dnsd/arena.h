@@ -1,0 +1,22 @@
+/*
+ * arena.h -- bump allocator for a snapshot: everything a snapshot holds
+ * comes from one arena and is freed by one call.  Load time only; not
+ * thread-safe.  Allocation failure returns NULL (a reload reports it).
+ */
+#ifndef DNSD_ARENA_H
+#define DNSD_ARENA_H
+
+#include <stddef.h>
+
+struct arena;
+
+struct arena *arena_new(void);
+void arena_free(struct arena *a);	/* accepts NULL */
+/* Zeroed, 16-byte aligned memory valid until arena_free(); NULL on OOM. */
+void *arena_alloc(struct arena *a, size_t size);
+/* Copies of memory and strings into the arena; NULL on OOM. */
+void *arena_memdup(struct arena *a, const void *src, size_t size);
+char *arena_strdup(struct arena *a, const char *s);
+size_t arena_size(const struct arena *a);	/* bytes handed out */
+
+#endif

@@ -1,0 +1,225 @@
+/*
+ * main.c -- dnsd: argv, config, sockets, privileges, workers, signals.
+ * Wiring only: everything it calls lives in a module of its own.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <urcu.h>
+
+#include "dnsd/log.h"
+#include "dnsd/net.h"
+#include "dnsd/snap.h"
+#include "dnsd/zload.h"
+
+struct opts {
+	const char *conf;
+	int check, foreground;
+};
+
+static const char *g_conf_file;
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+		"usage: dnsd -c FILE [--check] [--foreground]\n"
+		"  -c, --config FILE   server config (JSON, see README)\n"
+		"      --check         validate config, zones and GeoIP database; exit 0 or 1\n"
+		"      --foreground    do not detach from the terminal\n"
+		"  -h, --help          this text\n");
+}
+
+static int
+parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'C' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "c:fh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': o->conf = optarg; break;
+		case 'C': o->check = 1; break;
+		case 'f': o->foreground = 1; break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return -1;
+		}
+	}
+	if (o->conf == NULL || optind != argc) {
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static size_t
+count_records(const struct snap *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->zones.nzones; i++)
+		n += s->zones.zones[i]->nrecords;
+	return n;
+}
+
+static int
+run_check(const char *file)
+{
+	struct dnsd_err *err = calloc(1, sizeof(*err));
+	struct snap *s = snap_load(file, err);
+
+	if (s == NULL) {
+		dnsd_err_print(err, stderr);
+		free(err);
+		return 1;
+	}
+	for (size_t i = 0; i < s->zones.nzones; i++)
+		zload_describe_pins(s->zones.zones[i], s->conf, stdout);
+	printf("%s: ok, %zu zones, %zu records, %zu regions\n", file, s->zones.nzones,
+	       count_records(s), s->conf->nregions);
+	snap_free(s);
+	free(err);
+	return 0;
+}
+
+static void
+reload(void)
+{
+	struct dnsd_err *err = calloc(1, sizeof(*err));
+	struct snap *next;
+
+	if (err == NULL)
+		return;
+	if ((next = snap_load(g_conf_file, err)) == NULL) {
+		int n = err->count < DNSD_ERR_MAX ? err->count : DNSD_ERR_MAX;
+		for (int i = 0; i < n; i++)
+			log_msg(LOG_LVL_ERROR, "reload_error", "error=\"%s\"", err->msg[i]);
+		log_msg(LOG_LVL_ERROR, "reload", "result=error errors=%d", err->count);
+	} else {
+		log_msg(LOG_LVL_INFO, "reload", "result=ok zones=%zu records=%zu generation=%llu",
+			next->zones.nzones, count_records(next), (unsigned long long)next->generation);
+		snap_publish(next);
+	}
+	free(err);
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct event_base *base = arg;
+
+	if (sig == SIGHUP) {
+		reload();
+		return;
+	}
+	log_msg(LOG_LVL_INFO, "stop", "signal=%d", (int)sig);
+	event_base_loopbreak(base);
+}
+
+/* Bind first, then drop root: port 53 needs it, nothing after does. */
+static int
+drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0 || user[0] == '\0')
+		return 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		log_msg(LOG_LVL_ERROR, "privileges", "error=\"unknown user %s\"", user);
+		return -1;
+	}
+	if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
+		log_msg(LOG_LVL_ERROR, "privileges", "error=\"cannot become %s: %s\"", user, strerror(errno));
+		return -1;
+	}
+	log_msg(LOG_LVL_INFO, "privileges", "user=%s uid=%u", user, (unsigned)pw->pw_uid);
+	return 0;
+}
+
+static int
+serve(struct snap *first, int foreground)
+{
+	struct dnsd_err *err = calloc(1, sizeof(*err));
+	struct event_base *base = NULL;
+	struct event *sigs[4] = { NULL };
+	static const int signals[4] = { SIGHUP, SIGTERM, SIGINT, SIGQUIT };
+	struct net *net;
+	int rc = 1;
+
+	snap_publish(first);
+	if (err == NULL || (net = net_bind(first->conf, err)) == NULL) {
+		if (err)
+			dnsd_err_print(err, stderr);
+		free(err);
+		return 1;
+	}
+	if (drop_privileges(first->conf->user) < 0)
+		goto out;
+	if (!foreground && daemon(1, 1) < 0)
+		goto out;
+	signal(SIGPIPE, SIG_IGN);
+	if (net_start(net) < 0 || (base = event_base_new()) == NULL)
+		goto out;
+	for (int i = 0; i < 4; i++) {
+		sigs[i] = evsignal_new(base, signals[i], on_signal, base);
+		if (sigs[i] == NULL || event_add(sigs[i], NULL) < 0)
+			goto out;
+	}
+	log_msg(LOG_LVL_INFO, "start", "version=%s zones=%zu records=%zu regions=%zu workers=%d listen=%zu",
+		DNSD_VERSION, first->zones.nzones, count_records(first), first->conf->nregions,
+		first->conf->workers, first->conf->nlisten);
+	event_base_dispatch(base);
+	rc = 0;
+out:
+	for (int i = 0; i < 4; i++)
+		if (sigs[i])
+			event_free(sigs[i]);
+	net_stop(net);
+	if (base)
+		event_base_free(base);
+	free(err);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	struct dnsd_err *err;
+	struct snap *s;
+	int rc;
+
+	if (parse_args(argc, argv, &o) < 0)
+		return 2;
+	if (o.check)
+		return run_check(o.conf);
+	g_conf_file = o.conf;
+	if ((err = calloc(1, sizeof(*err))) == NULL)
+		return 1;
+	rcu_register_thread();
+	if ((s = snap_load(o.conf, err)) == NULL) {
+		dnsd_err_print(err, stderr);
+		free(err);
+		return 1;
+	}
+	free(err);
+	log_setup(s->conf->log.level, s->conf->log.syslog);
+	rc = serve(s, o.foreground);
+	snap_publish(NULL);
+	rcu_unregister_thread();
+	return rc;
+}

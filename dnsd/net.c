@@ -1,0 +1,210 @@
+/*
+ * net.c -- binding sockets and running worker threads.  Binding happens on
+ * the main thread at start; each worker runs its own event loop.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/thread.h>
+#include <urcu.h>
+
+#include "dnsd/net.h"
+#include "dnsd/net_int.h"
+
+/* Accept backlog per worker socket: bursts of new TCP clients queue in
+ * the kernel rather than being refused. */
+#define NET_TCP_BACKLOG 256
+
+static int
+open_socket(const struct conf_addr *a, int type, struct dnsd_err *err)
+{
+	int fd = socket(a->ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int on = 1;
+
+	if (fd < 0) {
+		dnsd_err_add(err, "%s: socket: %s", a->text, strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	/* every worker binds the same address; the kernel spreads packets */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) < 0 ||
+	    (a->ss.ss_family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) < 0) ||
+	    bind(fd, (const struct sockaddr *)&a->ss, a->sslen) < 0 ||
+	    (type == SOCK_STREAM && listen(fd, NET_TCP_BACKLOG) < 0)) {
+		dnsd_err_add(err, "%s: cannot listen (%s): %s", a->text,
+			     type == SOCK_STREAM ? "tcp" : "udp", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+void
+net_client_from(const struct sockaddr *sa, struct query_client *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+		c->family = 4;
+		memcpy(c->addr, &s4->sin_addr, 4);
+		c->port = ntohs(s4->sin_port);
+	} else {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+		c->family = 6;
+		memcpy(c->addr, &s6->sin6_addr, 16);
+		c->port = ntohs(s6->sin6_port);
+	}
+}
+
+static int
+worker_alloc(struct net *n, struct worker *w, int id)
+{
+	size_t payload = n->conf->limits.udp_payload;
+
+	w->id = id;
+	w->net = n;
+	w->udp_fds = calloc(n->nlisten, sizeof(int));
+	w->tcp_fds = calloc(n->nlisten, sizeof(int));
+	w->udp_events = calloc(n->nlisten, sizeof(*w->udp_events));
+	w->listeners = calloc(n->nlisten, sizeof(*w->listeners));
+	w->batch = calloc(1, sizeof(*w->batch));
+	w->tcp_out = malloc(2 + 65535);
+	w->tcp_in = malloc(65535);
+	if (!w->udp_fds || !w->tcp_fds || !w->udp_events || !w->listeners || !w->batch ||
+	    !w->tcp_out || !w->tcp_in)
+		return -ENOMEM;
+	for (size_t i = 0; i < n->nlisten; i++)
+		w->udp_fds[i] = w->tcp_fds[i] = -1;
+	for (int i = 0; i < NET_BATCH; i++)
+		if ((w->batch->out[i] = malloc(payload)) == NULL)
+			return -ENOMEM;
+	w->tcp_max = n->conf->limits.tcp_clients / (unsigned)n->nworkers;
+	if (w->tcp_max == 0)
+		w->tcp_max = 1;
+	return 0;
+}
+
+struct net *
+net_bind(const struct dnsd_conf *c, struct dnsd_err *err)
+{
+	struct net *n = calloc(1, sizeof(*n));
+
+	if (n == NULL)
+		return NULL;
+	n->conf = c;
+	n->nworkers = c->workers;
+	n->nlisten = c->nlisten;
+	n->workers = calloc((size_t)n->nworkers, sizeof(*n->workers));
+	if (n->workers == NULL)
+		goto fail;
+	for (int i = 0; i < n->nworkers; i++) {
+		struct worker *w = &n->workers[i];
+		if (worker_alloc(n, w, i) < 0) {
+			dnsd_err_add(err, "out of memory");
+			goto fail;
+		}
+		for (size_t a = 0; a < n->nlisten; a++) {
+			w->udp_fds[a] = open_socket(&c->listen[a], SOCK_DGRAM, err);
+			w->tcp_fds[a] = open_socket(&c->listen[a], SOCK_STREAM, err);
+			if (w->udp_fds[a] < 0 || w->tcp_fds[a] < 0)
+				goto fail;
+		}
+	}
+	return n;
+fail:
+	net_stop(n);
+	return NULL;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	rcu_register_thread();
+	event_base_dispatch(w->base);
+	rcu_unregister_thread();
+	return NULL;
+}
+
+static int
+worker_setup(struct worker *w)
+{
+	if ((w->base = event_base_new()) == NULL)
+		return -ENOMEM;
+	for (size_t a = 0; a < w->net->nlisten; a++) {
+		w->udp_events[a] = event_new(w->base, w->udp_fds[a], EV_READ | EV_PERSIST, net_udp_read, w);
+		w->listeners[a] = evconnlistener_new(w->base, net_tcp_accept, w,
+						     LEV_OPT_CLOSE_ON_FREE, -1, w->tcp_fds[a]);
+		if (w->udp_events[a] == NULL || w->listeners[a] == NULL || event_add(w->udp_events[a], NULL) < 0)
+			return -ENOMEM;
+		w->tcp_fds[a] = -1;	/* the listener owns it now */
+	}
+	return 0;
+}
+
+int
+net_start(struct net *n)
+{
+	evthread_use_pthreads();
+	for (int i = 0; i < n->nworkers; i++) {
+		struct worker *w = &n->workers[i];
+		if (worker_setup(w) < 0)
+			return -ENOMEM;
+		if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+			event_base_free(w->base);
+			w->base = NULL;
+			return -EAGAIN;
+		}
+	}
+	return 0;
+}
+
+static void
+worker_free(struct net *n, struct worker *w)
+{
+	for (size_t a = 0; a < n->nlisten; a++) {
+		if (w->udp_events && w->udp_events[a])
+			event_free(w->udp_events[a]);
+		if (w->listeners && w->listeners[a])
+			evconnlistener_free(w->listeners[a]);
+		if (w->udp_fds && w->udp_fds[a] >= 0)
+			close(w->udp_fds[a]);
+		if (w->tcp_fds && w->tcp_fds[a] >= 0)
+			close(w->tcp_fds[a]);
+	}
+	net_tcp_close_all(w);
+	if (w->base)
+		event_base_free(w->base);
+	if (w->batch)
+		for (int i = 0; i < NET_BATCH; i++)
+			free(w->batch->out[i]);
+	free(w->batch);
+	free(w->udp_fds);
+	free(w->tcp_fds);
+	free(w->udp_events);
+	free(w->listeners);
+	free(w->tcp_out);
+	free(w->tcp_in);
+}
+
+void
+net_stop(struct net *n)
+{
+	if (n == NULL)
+		return;
+	for (int i = 0; n->workers && i < n->nworkers; i++)
+		if (n->workers[i].base && n->workers[i].thread)
+			event_base_loopexit(n->workers[i].base, NULL);
+	for (int i = 0; n->workers && i < n->nworkers; i++)
+		if (n->workers[i].thread)
+			pthread_join(n->workers[i].thread, NULL);
+	for (int i = 0; n->workers && i < n->nworkers; i++)
+		worker_free(n, &n->workers[i]);
+	free(n->workers);
+	free(n);
+}

@@ -1,0 +1,23 @@
+/*
+ * net.h -- listening sockets and worker threads.  Sockets are bound on the
+ * main thread (before privileges drop); each worker owns an event_base,
+ * its own SO_REUSEPORT UDP and TCP sockets per listen address, and
+ * buffers sized at start, so answering allocates nothing.
+ */
+#ifndef DNSD_NET_H
+#define DNSD_NET_H
+
+#include "dnsd/conf.h"
+#include "dnsd/err.h"
+
+struct net;
+
+/* Binds workers x listen addresses UDP and TCP sockets.  NULL with the
+ * reason in err (e.g. address in use). */
+struct net *net_bind(const struct dnsd_conf *c, struct dnsd_err *err);
+/* Starts the worker threads; 0 or -errno. */
+int net_start(struct net *n);
+/* Asks every worker to stop, waits for them, closes sockets, frees. */
+void net_stop(struct net *n);
+
+#endif

@@ -1,0 +1,64 @@
+/*
+ * net_int.h -- what net.c, net_udp.c and net_tcp.c share.  Not public.
+ */
+#ifndef DNSD_NET_INT_H
+#define DNSD_NET_INT_H
+
+#include <pthread.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "dnsd/conf.h"
+#include "dnsd/query.h"
+
+/* 32 datagrams per recvmmsg: enough to amortise the syscall, small enough
+ * that one batch's answers leave before the next batch is read. */
+#define NET_BATCH 32
+/* A query bigger than this is not a query we answer (FORMERR by parse). */
+#define NET_QUERY_MAX 4096
+
+struct udp_batch {
+	struct mmsghdr msgs[NET_BATCH];
+	struct iovec iov[NET_BATCH];
+	struct sockaddr_storage peers[NET_BATCH];
+	uint8_t in[NET_BATCH][NET_QUERY_MAX];
+	struct mmsghdr out_msgs[NET_BATCH];
+	struct iovec out_iov[NET_BATCH];
+	uint8_t *out[NET_BATCH];	/* udp_payload bytes each */
+};
+
+struct worker {
+	int id;
+	pthread_t thread;
+	struct event_base *base;
+	struct net *net;
+	int *udp_fds, *tcp_fds;		/* one per listen address */
+	struct event **udp_events;
+	struct evconnlistener **listeners;
+	struct udp_batch *batch;
+	uint8_t *tcp_out;		/* 2 + 65535 */
+	uint8_t *tcp_in;		/* 65535 */
+	unsigned tcp_active, tcp_max;
+	struct tcp_conn *conns;		/* open connections, freed at stop */
+};
+
+struct net {
+	const struct dnsd_conf *conf;
+	int nworkers;
+	size_t nlisten;
+	struct worker *workers;
+};
+
+struct tcp_conn;
+
+void net_udp_read(evutil_socket_t fd, short what, void *arg);
+void net_tcp_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+		    int salen, void *arg);
+/* Fills a query_client from a socket address. */
+void net_client_from(const struct sockaddr *sa, struct query_client *c);
+/* Closes every open TCP connection of a worker (at stop). */
+void net_tcp_close_all(struct worker *w);
+
+#endif

@@ -1,0 +1,432 @@
+/*
+ * query.c -- answering one query from a snapshot (RFC 1034 4.3.2, RFC 2308
+ * negative answers, RFC 4592 wildcards, RFC 8482 ANY, RFC 6891 EDNS,
+ * RFC 7871 ECS).  Runs on workers; never allocates, takes no lock.
+ */
+#include <string.h>
+
+#include "dnsd/query.h"
+#include "dnsd/wire.h"
+
+/* RFC 1034 leaves chain length open; 8 is BIND's and NSD's order of size
+ * and stops loops without a visited set. */
+#define CNAME_HOPS_MAX 8
+/* Additional-section targets collected while answering. */
+#define ADDL_MAX 32
+#define VERSION_TXT "dnsd " DNSD_VERSION
+
+struct qctx {
+	const struct snap *s;
+	const struct wire_query *q;
+	const struct query_client *client;
+	struct wire_buf b;
+	uint16_t count[4];		/* qd an ns ar as written */
+	unsigned rcode;
+	int aa;
+	int ecs_scope;
+	size_t naddl;
+	const struct zone_node *addl[ADDL_MAX];
+	int addl_required;		/* referral glue: TC when it does not fit */
+};
+
+static void
+put_rrset(struct qctx *x, int section, const uint8_t *owner, const struct zone_rrset *set, uint32_t ttl)
+{
+	for (uint16_t i = 0; i < set->count; i++) {
+		const struct zone_rr *rr = &set->rr[i];
+		wire_put_rr(&x->b, owner, set->type, WIRE_C_IN, ttl, rr->rdata, rr->rdlen,
+			    rr->ncomp, rr->comp_off);
+		if (rr->target != NULL && x->naddl < ADDL_MAX)
+			x->addl[x->naddl++] = rr->target;
+	}
+	x->count[section] += set->count;
+}
+
+static void
+put_soa(struct qctx *x, const struct zone *z)
+{
+	if (z->soa != NULL)
+		put_rrset(x, 2, z->origin, z->soa, z->neg_ttl);
+}
+
+/* Additional A/AAAA for NS/MX/SRV targets; optional ones that do not fit
+ * are left out without TC (RFC 2181 9), referral glue is required. */
+static void
+put_additional(struct qctx *x)
+{
+	for (size_t i = 0; i < x->naddl; i++) {
+		const struct zone_node *n = x->addl[i];
+		int dup = 0;
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = x->addl[j] == n;
+		if (dup)
+			continue;
+		static const uint16_t types[2] = { WIRE_T_A, WIRE_T_AAAA };
+		for (int t = 0; t < 2; t++) {
+			const struct zone_rrset *set = zone_rrset_get(n, types[t]);
+			if (set == NULL)
+				continue;
+			size_t len = x->b.len;
+			int ncomp = x->b.ncomp;
+			uint16_t ar = x->count[3];
+			put_rrset(x, 3, n->name, set, set->ttl);
+			if (x->b.overflow && !x->addl_required) {
+				x->b.overflow = 0;
+				x->b.len = len;
+				x->b.ncomp = ncomp;
+				x->count[3] = ar;
+				return;
+			}
+		}
+	}
+}
+
+static void
+put_referral(struct qctx *x, const struct zone_node *cut)
+{
+	const struct zone_rrset *ns = zone_rrset_get(cut, WIRE_T_NS);
+
+	if (x->count[1] == 0)
+		x->aa = 0;	/* RFC 1034: a referral is not authoritative */
+	x->naddl = 0;
+	x->addl_required = 1;
+	put_rrset(x, 2, cut->name, ns, ns->ttl);
+}
+
+static int
+geo_family(uint16_t qtype)
+{
+	return qtype == WIRE_T_AAAA ? GEO_FAM_AAAA : GEO_FAM_A;
+}
+
+static void
+client_addr(const struct qctx *x, struct geo_addr *a)
+{
+	if (x->q->ecs && x->q->ecs_addr.prefix > 0) {
+		*a = x->q->ecs_addr;
+		return;
+	}
+	/* no ECS, or ECS /0 ("do not use my subnet"): the packet's source */
+	memset(a, 0, sizeof(*a));
+	a->family = x->client->family;
+	memcpy(a->bytes, x->client->addr, a->family == 4 ? 4 : 16);
+	a->prefix = a->family == 4 ? 32 : 128;
+}
+
+/* Writes the endpoints of one region of the family; all of them or only
+ * the up ones (every endpoint counts as up until health checks land). */
+static void
+put_region(struct qctx *x, const uint8_t *owner, int region, int fam, uint32_t ttl)
+{
+	const struct conf_region *r = &x->s->conf->regions[region];
+	int want = fam == GEO_FAM_A ? 4 : 6;
+
+	for (size_t e = 0; e < r->nendpoints; e++) {
+		const struct conf_endpoint *ep = &r->endpoints[e];
+		if (ep->family != want)
+			continue;
+		wire_put_rr(&x->b, owner, want == 4 ? WIRE_T_A : WIRE_T_AAAA, WIRE_C_IN, ttl,
+			    ep->addr, want == 4 ? 4 : 16, 0, NULL);
+		x->count[1]++;
+	}
+}
+
+static void
+answer_geo(struct qctx *x, const struct zone *z, const struct zone_node *n, const uint8_t *owner, uint16_t qtype)
+{
+	const struct zone_geo *g = n->geo;
+	struct geo_location loc;
+	struct geo_decision d;
+	struct geo_addr ca;
+	int fam = geo_family(qtype);
+
+	client_addr(x, &ca);
+	geo_locate(x->s->conf->geo, &ca, &loc);
+	geo_decide(x->s->conf->geo, &g->gn, &loc, fam, &x->s->static_view, &d);
+	x->ecs_scope = (x->q->ecs && x->q->ecs_addr.prefix > 0) ? (int)d.scope : 0;
+	if (d.policy == GEO_POLICY_ALL_DOWN && d.all_down == GEO_ALL_DOWN_SERVFAIL) {
+		x->rcode = WIRE_RCODE_SERVFAIL;
+		return;
+	}
+	if (d.policy == GEO_POLICY_NO_FAMILY || d.nchosen == 0 ||
+	    (d.policy == GEO_POLICY_ALL_DOWN && d.all_down == GEO_ALL_DOWN_NODATA)) {
+		put_soa(x, z);
+		return;
+	}
+	for (int i = 0; i < d.nchosen; i++)
+		put_region(x, owner, d.chosen[i], fam, g->ttl);
+}
+
+static void
+answer_node(struct qctx *x, const struct zone *z, const struct zone_node *n, const uint8_t *owner)
+{
+	uint16_t qtype = x->q->qtype;
+	const struct zone_rrset *set;
+
+	if (n->geo != NULL && (qtype == WIRE_T_A || qtype == WIRE_T_AAAA ||
+			       (qtype == WIRE_T_ANY && n->nrrsets == 0))) {
+		answer_geo(x, z, n, owner, qtype == WIRE_T_ANY ? WIRE_T_A : qtype);
+		return;
+	}
+	if (qtype == WIRE_T_ANY && n->nrrsets > 0) {
+		/* RFC 8482: one RRset is a complete answer to ANY */
+		set = &n->rrsets[0];
+		put_rrset(x, 1, owner, set, set->ttl);
+		return;
+	}
+	if ((set = zone_rrset_get(n, qtype)) != NULL) {
+		put_rrset(x, 1, owner, set, set->ttl);
+		return;
+	}
+	put_soa(x, z);	/* NODATA, RFC 2308 section 2.2 */
+}
+
+/* A DS query for a zone's apex belongs to the parent side (RFC 4035
+ * 3.1.4.1) when we serve the parent too. */
+static const struct zone *
+zone_for(const struct qctx *x, const uint8_t *name, size_t len)
+{
+	const struct zone *z = zone_set_find(&x->s->zones, name, len);
+
+	if (z != NULL && x->q->qtype == WIRE_T_DS && len == z->origin_len && len > 1) {
+		const struct zone *p = zone_set_find(&x->s->zones, dname_parent(name), len - (size_t)*name - 1);
+		if (p != NULL)
+			return p;
+	}
+	return z;
+}
+
+static void
+answer_in(struct qctx *x)
+{
+	uint8_t name[DNAME_MAX];
+	size_t len = (size_t)x->q->qname_len;
+	const struct zone *z = zone_for(x, x->q->qname, len);
+	struct zone_lookup lk;
+
+	if (z == NULL) {
+		x->rcode = WIRE_RCODE_REFUSED;
+		return;
+	}
+	x->aa = 1;
+	memcpy(name, x->q->qname, len);
+	for (int hop = 0; hop < CNAME_HOPS_MAX; hop++) {
+		zone_lookup(z, name, len, &lk);
+		if (lk.cut != NULL && !(lk.node == lk.cut && x->q->qtype == WIRE_T_DS)) {
+			put_referral(x, lk.cut);
+			return;
+		}
+		const struct zone_node *n = lk.node;
+		if (n == NULL && lk.encloser != NULL)
+			n = lk.encloser->wildcard;	/* RFC 4592 synthesis, owner = name */
+		if (n == NULL) {
+			x->rcode = WIRE_RCODE_NXDOMAIN;
+			put_soa(x, z);
+			return;
+		}
+		const struct zone_rrset *cname = zone_rrset_get(n, WIRE_T_CNAME);
+		if (cname == NULL || x->q->qtype == WIRE_T_CNAME) {
+			answer_node(x, z, n, name);
+			return;
+		}
+		put_rrset(x, 1, name, cname, cname->ttl);
+		x->naddl = 0;
+		if (x->q->qtype == WIRE_T_ANY)
+			return;
+		len = dname_len(cname->rr[0].rdata);
+		memcpy(name, cname->rr[0].rdata, len);
+		dname_lower(name);
+		if (!dname_is_under(name, z->origin))
+			return;	/* the resolver follows chains out of the zone */
+	}
+}
+
+static int
+name_is(const uint8_t *wire, const char *text)
+{
+	uint8_t buf[DNAME_MAX];
+	size_t n = 0;
+
+	/* text is a short literal with labels separated by dots */
+	while (*text && n < sizeof(buf) - 2) {
+		const char *dot = strchr(text, '.');
+		size_t l = dot ? (size_t)(dot - text) : strlen(text);
+		buf[n++] = (uint8_t)l;
+		memcpy(buf + n, text, l);
+		n += l;
+		text += l + (dot ? 1 : 0);
+	}
+	buf[n] = 0;
+	return dname_equal(wire, buf);
+}
+
+static void
+put_txt(struct qctx *x, const char *s)
+{
+	uint8_t rdata[256];
+	size_t l = strlen(s);
+
+	if (l > 255)
+		l = 255;
+	rdata[0] = (uint8_t)l;
+	memcpy(rdata + 1, s, l);
+	wire_put_rr(&x->b, x->q->qname, WIRE_T_TXT, WIRE_C_CH, 0, rdata, (uint16_t)(l + 1), 0, NULL);
+	x->count[1]++;
+}
+
+/* CHAOS TXT identity names every nameserver answers (RFC 4892). */
+static void
+answer_chaos(struct qctx *x)
+{
+	const uint8_t *n = x->q->qname;
+	int txt = x->q->qtype == WIRE_T_TXT || x->q->qtype == WIRE_T_ANY;
+	const char *s;
+
+	if (name_is(n, "version.bind") || name_is(n, "version.server"))
+		s = VERSION_TXT;
+	else if (name_is(n, "hostname.bind") || name_is(n, "id.server"))
+		s = x->s->conf->identity;
+	else {
+		x->rcode = WIRE_RCODE_REFUSED;
+		return;
+	}
+	x->aa = 1;
+	if (txt)
+		put_txt(x, s);
+}
+
+static size_t
+opt_size(const struct qctx *x)
+{
+	size_t n = 11;
+
+	if (!x->q->edns)
+		return 0;
+	if (x->q->nsid)
+		n += 4 + strlen(x->s->conf->identity);
+	if (x->q->ecs)
+		n += 4 + 4 + (x->q->ecs_addr.prefix + 7) / 8;
+	return n;
+}
+
+static void
+put_opt(struct qctx *x)
+{
+	const struct wire_query *q = x->q;
+	size_t rdlen_at;
+
+	wire_put_bytes(&x->b, "", 1);
+	wire_put_u16(&x->b, WIRE_T_OPT);
+	wire_put_u16(&x->b, (uint16_t)x->s->conf->limits.udp_payload);
+	/* extended rcode high bits, version 0, DO echoed (RFC 3225) */
+	wire_put_u32(&x->b, ((x->rcode >> 4) & 0xffu) << 24 | (q->edns_do ? 0x8000u : 0));
+	rdlen_at = x->b.len;
+	wire_put_u16(&x->b, 0);
+	if (q->nsid) {
+		size_t l = strlen(x->s->conf->identity);
+		wire_put_u16(&x->b, WIRE_OPT_NSID);
+		wire_put_u16(&x->b, (uint16_t)l);
+		wire_put_bytes(&x->b, x->s->conf->identity, l);
+	}
+	if (q->ecs) {
+		uint8_t ecs[4 + 16];
+		int l = geo_ecs_encode(&q->ecs_addr, (unsigned)x->ecs_scope, ecs, sizeof(ecs));
+		if (l > 0) {
+			wire_put_u16(&x->b, WIRE_OPT_ECS);
+			wire_put_u16(&x->b, (uint16_t)l);
+			wire_put_bytes(&x->b, ecs, (size_t)l);
+		}
+	}
+	if (!x->b.overflow) {
+		size_t n = x->b.len - rdlen_at - 2;
+		x->b.p[rdlen_at] = (uint8_t)(n >> 8);
+		x->b.p[rdlen_at + 1] = (uint8_t)n;
+	}
+	x->count[3]++;
+}
+
+static size_t
+udp_limit(const struct qctx *x)
+{
+	size_t lim = WIRE_UDP_MIN;
+
+	if (x->q->edns && x->q->udp_size > WIRE_UDP_MIN) {
+		lim = x->q->udp_size;
+		if (lim > x->s->conf->limits.udp_payload)
+			lim = x->s->conf->limits.udp_payload;
+	}
+	return lim < WIRE_UDP_MIN ? WIRE_UDP_MIN : lim;
+}
+
+static void
+finish(struct qctx *x, const uint8_t *pkt, size_t limit, int with_opt)
+{
+	size_t opt = with_opt ? opt_size(x) : 0;
+
+	if (x->b.overflow) {
+		/* one check at the end: start again with an empty, truncated answer */
+		wire_buf_init(&x->b, x->b.p, limit);
+		wire_put_header_question(&x->b, pkt, x->q);
+		memset(x->count, 0, sizeof(x->count));
+		wire_set_flags(&x->b, WIRE_F_TC, 0);
+	}
+	x->b.cap = limit;
+	if (opt > 0)
+		put_opt(x);
+	wire_set_flags(&x->b, x->aa ? WIRE_F_AA : 0, 0);
+	wire_set_rcode(&x->b, x->rcode & 0xf);
+	for (int s = 1; s < 4; s++)
+		wire_set_count(&x->b, s, x->count[s]);
+	(void)opt;
+}
+
+static int
+parse_rcode(int rc)
+{
+	switch (rc) {
+	case WIRE_ENOTIMP: return WIRE_RCODE_NOTIMP;
+	case WIRE_EBADVERS: return WIRE_RCODE_BADVERS;
+	default: return WIRE_RCODE_FORMERR;
+	}
+}
+
+size_t
+query_answer(const struct snap *s, const uint8_t *pkt, size_t len,
+	     const struct query_client *client, enum query_proto proto, uint8_t *out, size_t cap)
+{
+	struct wire_query q;
+	struct qctx x;
+	int rc = wire_query_parse(pkt, len, &q);
+	size_t limit;
+
+	if (rc == WIRE_EDROP)
+		return 0;
+	memset(&x, 0, sizeof(x) - sizeof(x.addl));
+	x.s = s;
+	x.q = &q;
+	x.client = client;
+	limit = proto == QUERY_UDP ? udp_limit(&x) : (cap < WIRE_MAX ? cap : WIRE_MAX);
+	if (limit > cap)
+		limit = cap;
+	wire_buf_init(&x.b, out, limit);
+	wire_put_header_question(&x.b, pkt, &q);
+	if (rc != WIRE_OK) {
+		x.rcode = (unsigned)parse_rcode(rc);
+		/* a broken OPT gets no OPT back (RFC 6891 7) */
+		finish(&x, pkt, limit, rc != WIRE_EFORMERR && q.edns);
+		return x.b.len;
+	}
+	x.b.cap = limit - opt_size(&x);
+	if (q.qclass == WIRE_C_IN)
+		answer_in(&x);
+	else if (q.qclass == WIRE_C_CH)
+		answer_chaos(&x);
+	else
+		x.rcode = WIRE_RCODE_REFUSED;
+	if (x.naddl > 0 && !x.b.overflow)
+		put_additional(&x);
+	if (x.b.overflow && proto == QUERY_TCP)
+		x.rcode = WIRE_RCODE_SERVFAIL;	/* over 64 KiB: nothing sensible fits */
+	finish(&x, pkt, limit, 1);
+	return x.b.overflow ? 0 : x.b.len;
+}

@@ -1,0 +1,28 @@
+/*
+ * query.h -- snapshot + query packet + client -> response bytes.  Runs on
+ * workers inside rcu_read_lock().  Never allocates, takes no lock.
+ */
+#ifndef DNSD_QUERY_H
+#define DNSD_QUERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dnsd/snap.h"
+
+enum query_proto { QUERY_UDP, QUERY_TCP };
+
+struct query_client {
+	int family;		/* 4 or 6 */
+	uint8_t addr[16];
+	uint16_t port;
+};
+
+/* Answers the query in pkt[0..len) into out (cap bytes, at least 512 for
+ * UDP, 65535 for TCP).  Returns the response length, or 0 when the packet
+ * deserves no answer (shorter than a header, or QR set). */
+size_t query_answer(const struct snap *s, const uint8_t *pkt, size_t len,
+		    const struct query_client *client, enum query_proto proto,
+		    uint8_t *out, size_t cap);
+
+#endif

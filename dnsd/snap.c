@@ -1,0 +1,114 @@
+/*
+ * snap.c -- snapshot building and RCU publication.  Loading runs on the
+ * main thread; workers only call snap_get() under rcu_read_lock().
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <urcu.h>
+
+#include "dnsd/snap.h"
+#include "dnsd/zload.h"
+
+static struct snap *g_snap;
+static uint64_t g_generation;
+
+static int
+build_zone_set(struct snap *s, struct zone **zones, size_t n, struct dnsd_err *err)
+{
+	struct zone_set *zs = &s->zones;
+	size_t nb = 4;
+
+	while (nb < n * 2)
+		nb <<= 1;
+	zs->nzones = n;
+	zs->zones = zones;
+	zs->nbuckets = nb;
+	if ((zs->buckets = arena_alloc(s->arena, nb * sizeof(*zs->buckets))) == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct zone *z = zones[i];
+		size_t h = dname_hash(z->origin, z->origin_len) & (nb - 1);
+		for (struct zone *o = zs->buckets[h]; o != NULL; o = o->hnext)
+			if (o->origin_len == z->origin_len && memcmp(o->origin, z->origin, z->origin_len) == 0) {
+				char name[1024];
+				dname_to_text(z->origin, name, sizeof(name));
+				dnsd_err_add(err, "%s: zone %s is also loaded from %s", z->file, name, o->file);
+				return -1;
+			}
+		z->hnext = zs->buckets[h];
+		zs->buckets[h] = z;
+	}
+	return 0;
+}
+
+static void
+build_view(struct snap *s)
+{
+	const struct dnsd_conf *c = s->conf;
+
+	memset(&s->static_view, 0, sizeof(s->static_view));
+	for (size_t r = 0; r < c->nregions; r++)
+		for (size_t e = 0; e < c->regions[r].nendpoints; e++) {
+			int fam = c->regions[r].endpoints[e].family == 4 ? GEO_FAM_A : GEO_FAM_AAAA;
+			s->static_view.has[fam] |= 1ull << r;
+		}
+	s->static_view.up[0] = s->static_view.has[0];
+	s->static_view.up[1] = s->static_view.has[1];
+}
+
+struct snap *
+snap_load(const char *conf_file, struct dnsd_err *err)
+{
+	struct snap *s = calloc(1, sizeof(*s));
+	struct zone **zones;
+	int before = err->count;
+
+	if (s == NULL || (s->arena = arena_new()) == NULL) {
+		dnsd_err_add(err, "out of memory");
+		goto fail;
+	}
+	if ((s->conf = conf_load(conf_file, err)) == NULL)
+		goto fail;
+	zones = arena_alloc(s->arena, (s->conf->nzones + 1) * sizeof(*zones));
+	if (zones == NULL)
+		goto fail;
+	for (size_t i = 0; i < s->conf->nzones; i++)
+		zones[i] = zload_zone(s->arena, s->conf, s->conf->zones[i], err);
+	if (err->count > before || build_zone_set(s, zones, s->conf->nzones, err) < 0)
+		goto fail;
+	build_view(s);
+	s->generation = ++g_generation;
+	s->loaded = time(NULL);
+	return s;
+fail:
+	if (err->count == before)
+		dnsd_err_add(err, "%s: out of memory", conf_file);
+	snap_free(s);
+	return NULL;
+}
+
+void
+snap_free(struct snap *s)
+{
+	if (s == NULL)
+		return;
+	conf_free(s->conf);
+	arena_free(s->arena);
+	free(s);
+}
+
+const struct snap *
+snap_get(void)
+{
+	return rcu_dereference(g_snap);
+}
+
+void
+snap_publish(struct snap *next)
+{
+	struct snap *old = rcu_xchg_pointer(&g_snap, next);
+
+	synchronize_rcu();	/* no reader can still hold old */
+	snap_free(old);
+}

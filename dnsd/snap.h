@@ -1,0 +1,40 @@
+/*
+ * snap.h -- one read-only snapshot of everything a query reads: config,
+ * traffic model (geo), zones, prepared endpoint data.  Built aside by a
+ * load or reload, published with an RCU pointer swap; workers read it
+ * inside rcu_read_lock() and never see half of one.
+ */
+#ifndef DNSD_SNAP_H
+#define DNSD_SNAP_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "dnsd/arena.h"
+#include "dnsd/conf.h"
+#include "dnsd/err.h"
+#include "dnsd/zone.h"
+#include "geo/geo.h"
+
+struct snap {
+	struct dnsd_conf *conf;
+	struct arena *arena;
+	struct zone_set zones;
+	struct geo_view static_view;	/* has[] per family; every region up */
+	uint64_t generation;
+	time_t loaded;
+};
+
+/* Loads config, GeoIP and every zone aside.  NULL with every error added
+ * to err; nothing global changes. */
+struct snap *snap_load(const char *conf_file, struct dnsd_err *err);
+void snap_free(struct snap *s);		/* accepts NULL */
+
+/* The published snapshot: call inside rcu_read_lock(); the pointer is
+ * borrowed and valid until rcu_read_unlock(). */
+const struct snap *snap_get(void);
+/* Publishes next, waits until no reader can see the old one, frees it.
+ * Call from one thread at a time (the main thread), never a worker. */
+void snap_publish(struct snap *next);
+
+#endif
