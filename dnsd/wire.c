@@ -166,6 +166,13 @@ wire_put_u32(struct wire_buf *b, uint32_t v)
 	wire_put_bytes(b, x, 4);
 }
 
+static void
+comp_add(struct wire_buf *b, size_t off)
+{
+	if (b->ncomp < WIRE_COMP_MAX && off < 0x4000)
+		b->comp[b->ncomp++] = (uint16_t)off;
+}
+
 void
 wire_put_header_question(struct wire_buf *b, const uint8_t *pkt, const struct wire_query *q)
 {
@@ -190,8 +197,9 @@ wire_put_header_question(struct wire_buf *b, const uint8_t *pkt, const struct wi
 		wire_put_u16(b, q->qtype);
 		wire_put_u16(b, q->qclass);
 	}
-	if (!b->overflow)
-		b->comp[b->ncomp++] = WIRE_HDR;
+	/* every suffix of the question name can be pointed at */
+	for (size_t off = WIRE_HDR; !b->overflow && b->p[off] != 0; off += b->p[off] + 1u)
+		comp_add(b, off);
 }
 
 /* Does the name at off in the message (maybe compressed) equal name? */
@@ -233,12 +241,6 @@ comp_find(const struct wire_buf *b, const uint8_t *suffix)
 	return -1;
 }
 
-static void
-comp_add(struct wire_buf *b, size_t off)
-{
-	if (b->ncomp < WIRE_COMP_MAX && off < 0x4000)
-		b->comp[b->ncomp++] = (uint16_t)off;
-}
 
 void
 wire_put_name(struct wire_buf *b, const uint8_t *name)

@@ -1,0 +1,263 @@
+/*
+ * test_zload.c -- the zone and config loaders: every error class of SPEC
+ * 5b reported at the file:line:column of the offending value, and good
+ * files loaded into the expected nodes.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "dnsd/arena.h"
+#include "dnsd/conf.h"
+#include "dnsd/wire.h"
+#include "dnsd/zload.h"
+
+static char tmpdir[64];
+
+/* A wire-name literal and its length, for zone_node_find(). */
+#define W(lit) (const uint8_t *)(lit), dname_len((const uint8_t *)(lit))
+
+static const char *
+write_file(const char *name, const char *text)
+{
+	static char path[4][256];
+	static int slot;
+	char *p = path[slot++ % 4];
+	FILE *f;
+
+	snprintf(p, 256, "%s/%s", tmpdir, name);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return p;
+}
+
+static const char conf_text[] =
+	"{\n"
+	"  \"listen\": [\"127.0.0.1:5353\"],\n"
+	"  \"zones\": [\"zone.json\"],\n"
+	"  \"regions\": {\n"
+	"    \"us-east\": {\"location\": [39.04, -77.49], \"endpoints\": [\"192.0.2.10\"]},\n"
+	"    \"eu-west\": {\"location\": [53.35, -6.26], \"endpoints\": [\"198.51.100.10\"], \"pin\": \"eu\"}\n"
+	"  },\n"
+	"  \"pins\": {\"eu\": {\"countries\": [\"DE\", \"FR\"], \"mode\": \"strict\"}}\n"
+	"}\n";
+
+static int
+setup(void **state)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_zload.XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Loads zone text against conf_text; returns the first error or "". */
+static const char *
+load_zone(const char *zone_text, struct dnsd_err *err, struct zone **out)
+{
+	struct dnsd_conf *c;
+	struct arena *a = arena_new();
+	const char *zpath = write_file("zone.json", zone_text);
+	struct zone *z;
+
+	dnsd_err_init(err);
+	c = conf_load(write_file("dnsd.json", conf_text), err);
+	assert_non_null(c);
+	z = zload_zone(a, c, zpath, err);
+	if (out != NULL)
+		*out = z;
+	/* keep conf and arena alive for a caller inspecting the zone */
+	static struct dnsd_conf *keep_c;
+	static struct arena *keep_a;
+	conf_free(keep_c);
+	arena_free(keep_a);
+	keep_c = c;
+	keep_a = a;
+	return err->count ? err->msg[0] : "";
+}
+
+#define ZONE_HEAD \
+	"{\n" \
+	"  \"origin\": \"example.com.\",\n" \
+	"  \"ttl\": 300,\n" \
+	"  \"soa\": {\"mname\": \"ns1\", \"rname\": \"hostmaster\", \"serial\": 1, \"minimum\": 60},\n" \
+	"  \"records\": {\n" \
+	"    \"@\": {\"NS\": [\"ns1\"]},\n" \
+	"    \"ns1\": {\"A\": [\"192.0.2.53\"]},\n"
+
+struct err_case {
+	const char *what;
+	const char *body;	/* lines 8.. of the zone */
+	const char *expect;	/* ":line:col: text" fragment */
+};
+
+static void
+test_each_error_class_has_its_position(void **state)
+{
+	static const struct err_case cases[] = {
+		{ "bad rdata", "    \"a\": {\"A\": [\"300.1.2.3\"]}\n  }\n}\n", ":8:17: bad A rdata" },
+		{ "wrong family", "    \"a\": {\"A\": [\"2001:db8::1\"]}\n  }\n}\n", ":8:17: address of the wrong family" },
+		{ "wrong family v6", "    \"a\": {\"AAAA\": \"192.0.2.1\"}\n  }\n}\n", ":8:19: address of the wrong family" },
+		{ "cname beside data", "    \"a\": {\"A\": [\"192.0.2.1\"],\n           \"CNAME\": \"ns1\"}\n  }\n}\n",
+		  ":9:12: CNAME at a.example.com. beside other data" },
+		{ "outside origin", "    \"foo.example.org.\": {\"A\": [\"192.0.2.1\"]}\n  }\n}\n",
+		  ":8:5: name foo.example.org. is outside the origin" },
+		{ "unknown type", "    \"a\": {\"BOGUS\": [\"x\"]}\n  }\n}\n", ":8:11: unknown record type \"BOGUS\"" },
+		{ "bad json", "    \"a\": {\"A\": [\"192.0.2.1\",]}\n  }\n}\n", ":8:" },
+		{ "unknown region", "    \"w\": {\"MX\": \"10 ns1\"}\n  },\n  \"geo\": {\"www\": {\"regions\": [\"us-east\", \"mars\"]}}\n}\n",
+		  ":10:42: unknown region mars" },
+		{ "geo with A", "    \"www\": {\"A\": \"192.0.2.1\"}\n  },\n  \"geo\": {\"www\": {\"regions\": [\"us-east\", \"eu-west\"]}}\n}\n",
+		  ":8:13: geo name www.example.com. cannot also have A records" },
+		{ "residency", "    \"w\": {\"MX\": \"10 ns1\"}\n  },\n  \"geo\": {\"www\": {\"regions\": [\"us-east\"]}}\n}\n",
+		  ":10:11: geo name www.example.com. is governed by pin eu" },
+		{ "unknown key", "    \"a\": {\"A\": \"192.0.2.1\"}\n  },\n  \"extra\": 1\n}\n", ":10:3: unknown key \"extra\"" },
+	};
+	struct dnsd_err *err = calloc(1, sizeof(*err));
+	char text[2048];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s", ZONE_HEAD, cases[i].body);
+		const char *msg = load_zone(text, err, NULL);
+		if (strstr(msg, cases[i].expect) == NULL || strncmp(msg, tmpdir, strlen(tmpdir)) != 0)
+			fail_msg("%s: got \"%s\", want \"%s\"", cases[i].what, msg, cases[i].expect);
+	}
+	free(err);
+}
+
+static void
+test_good_zone_nodes(void **state)
+{
+	struct dnsd_err *err = calloc(1, sizeof(*err));
+	struct zone *z;
+	const char *msg = load_zone(ZONE_HEAD
+		"    \"a.b.deep\": {\"TXT\": \"\\\"x\\\"\"},\n"
+		"    \"*.dev\": {\"A\": \"192.0.2.99\"},\n"
+		"    \"lab\": {\"NS\": \"ns.lab\", \"DS\": \"12345 13 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"},\n"
+		"    \"ns.lab\": {\"A\": \"192.0.2.200\"},\n"
+		"    \"u\": {\"TYPE65280\": \"\\\\# 4 0a000001\"}\n"
+		"  },\n  \"geo\": {\"www\": {\"regions\": [\"us-east\", \"eu-west\"], \"ttl\": 20}}\n}\n", err, &z);
+
+	assert_string_equal(msg, "");
+	assert_non_null(z);
+	assert_int_equal(z->neg_ttl, 60);	/* min(SOA TTL 300, minimum 60) */
+	/* empty non-terminal exists with no data */
+	const struct zone_node *ent = zone_node_find(z, W("\1b\4deep\7example\3com"));
+	assert_non_null(ent);
+	assert_int_equal(ent->nrrsets, 0);
+	/* wildcard linked from its parent */
+	const struct zone_node *dev = zone_node_find(z, W("\3dev\7example\3com"));
+	assert_non_null(dev);
+	assert_non_null(dev->wildcard);
+	/* cut: glue below the delegation points at it */
+	const struct zone_node *glue = zone_node_find(z, W("\2ns\3lab\7example\3com"));
+	assert_non_null(glue);
+	assert_non_null(glue->cut);
+	assert_true(glue->cut->flags & ZONE_NODE_DELEG);
+	/* NS rdata target resolved for the additional section */
+	const struct zone_rrset *ns = zone_rrset_get(glue->cut, WIRE_T_NS);
+	assert_ptr_equal(ns->rr[0].target, glue);
+	/* RFC 3597 generic rdata */
+	const struct zone_node *u = zone_node_find(z, W("\1u\7example\3com"));
+	assert_int_equal(zone_rrset_get(u, 65280)->rr[0].rdlen, 4);
+	const struct zone_node *www = zone_node_find(z, W("\3www\7example\3com"));
+	assert_non_null(www->geo);
+	assert_int_equal(www->geo->ttl, 20);
+	assert_int_equal(www->geo->gn.nregions, 2);
+	free(err);
+}
+
+struct conf_case {
+	const char *what;
+	const char *text;
+	const char *expect;
+};
+
+static void
+test_config_errors(void **state)
+{
+	static const struct conf_case cases[] = {
+		{ "bad listen", "{\n  \"zones\": [],\n  \"listen\": [\"localhost\"]\n}\n", ":3:14: listen address must be" },
+		{ "unknown key", "{\n  \"zones\": [],\n  \"lisen\": []\n}\n", ":3:3: unknown key \"lisen\"" },
+		{ "zones missing", "{\n  \"listen\": [\"127.0.0.1:53\"]\n}\n", ":1:1: missing key \"zones\"" },
+		{ "unknown pin", "{\"zones\": [],\n \"regions\": {\"r\": {\"location\": [1, 2], \"endpoints\": [\"192.0.2.1\"],\n  \"pin\": \"mars\"}}}\n",
+		  ":3:10: unknown pin \"mars\"" },
+		{ "country in two pins", "{\"zones\": [], \"pins\": {\n \"a\": {\"countries\": [\"DE\"]},\n \"b\": {\"countries\": [\"DE\"]}}}\n",
+		  ":3:22: country DE is in two pins" },
+		{ "bad endpoint", "{\"zones\": [],\n \"regions\": {\"r\": {\"location\": [1, 2],\n  \"endpoints\": [\"192.0.2.300\"]}}}\n",
+		  ":3:17: endpoint must be an IPv4 or IPv6 address" },
+		{ "bad network", "{\"zones\": [],\n \"networks\": {\"10.0.0.1/8\": {\"country\": \"DE\"}}}\n",
+		  ":2:15: \"10.0.0.1/8\" is not a network in CIDR form" },
+		{ "unknown check", "{\"zones\": [],\n \"regions\": {\"r\": {\"location\": [1, 2], \"endpoints\": [\"192.0.2.1\"], \"check\": \"web\"}}}\n",
+		  ":2:77: unknown check \"web\"" },
+		{ "bad workers", "{\"zones\": [],\n \"workers\": 0}\n", ":2:13: \"workers\" must be from 1 to 256" },
+		{ "missing geoip", "{\"zones\": [],\n \"geoip\": \"nope.mmdb\"}\n", ":2:11: GeoIP database" },
+	};
+	struct dnsd_err *err = calloc(1, sizeof(*err));
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		dnsd_err_init(err);
+		struct dnsd_conf *c = conf_load(write_file("bad.json", cases[i].text), err);
+		const char *msg = err->count ? err->msg[0] : "";
+		if (c != NULL || strstr(msg, cases[i].expect) == NULL)
+			fail_msg("%s: got \"%s\", want \"%s\"", cases[i].what, msg, cases[i].expect);
+		conf_free(c);
+	}
+	free(err);
+}
+
+static void
+test_config_defaults_and_cidr(void **state)
+{
+	struct dnsd_err *err = calloc(1, sizeof(*err));
+	struct dnsd_conf *c = conf_load(write_file("dnsd.json", conf_text), err);
+	struct geo_addr a;
+
+	assert_non_null(c);
+	assert_int_equal(c->limits.udp_payload, 1232);
+	assert_int_equal(c->limits.tcp_idle, 10);
+	assert_int_equal(c->rrl.responses_per_second, 0);
+	assert_int_equal(c->nallow, 2);
+	assert_int_equal(c->nregions, 2);
+	assert_string_equal(c->regions[1].name, "eu-west");
+	assert_true(strstr(c->zones[0], "/zone.json") != NULL);
+	assert_int_equal(conf_parse_cidr("2001:db8::/32", &a), 0);
+	assert_int_equal(a.family, 6);
+	assert_int_equal(a.prefix, 32);
+	assert_int_equal(conf_parse_cidr("192.0.2.1/24", &a), -EINVAL);
+	assert_int_equal(conf_parse_cidr("192.0.2.0/33", &a), -EINVAL);
+	assert_int_equal(conf_parse_cidr("192.0.2.0/24", &a), 0);
+	assert_true(conf_addr_in(&a, 4, (const uint8_t *)"\xc0\x00\x02\x07"));
+	assert_false(conf_addr_in(&a, 4, (const uint8_t *)"\xc0\x00\x03\x07"));
+	conf_free(c);
+	free(err);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_each_error_class_has_its_position),
+		cmocka_unit_test(test_good_zone_nodes),
+		cmocka_unit_test(test_config_errors),
+		cmocka_unit_test(test_config_defaults_and_cidr),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
