@@ -1,0 +1,287 @@
+/*
+ * test_query.c -- query_answer() in process against a snapshot loaded
+ * from tests/data: flags, rcodes, sections, EDNS, ECS, truncation, and
+ * that 10,000 answers call malloc zero times (linked with --wrap).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dnsd/query.h"
+#include "dnsd/wire.h"
+
+/* Counting wrappers: the test binary links with -Wl,--wrap=malloc etc. */
+static long g_allocs;
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t a, size_t b);
+void *__real_realloc(void *p, size_t n);
+void *__wrap_malloc(size_t n) { g_allocs++; return __real_malloc(n); }
+void *__wrap_calloc(size_t a, size_t b) { g_allocs++; return __real_calloc(a, b); }
+void *__wrap_realloc(void *p, size_t n) { g_allocs++; return __real_realloc(p, n); }
+
+struct ans {
+	uint8_t buf[65535];
+	size_t len;
+	unsigned rcode, an, ns, ar;
+	int aa, tc;
+};
+
+struct qopt {
+	int edns;
+	uint16_t bufsize;
+	int nsid;
+	const char *ecs;	/* "a.b.c.d/n" */
+	uint16_t qclass;
+	int opcode;
+	int tcp;
+	const uint8_t *source;	/* 4 bytes */
+};
+
+static size_t
+put_name(uint8_t *p, const char *text)
+{
+	size_t n = 0;
+
+	while (*text) {
+		const char *dot = strchr(text, '.');
+		size_t l = dot ? (size_t)(dot - text) : strlen(text);
+		p[n++] = (uint8_t)l;
+		memcpy(p + n, text, l);
+		n += l;
+		text += l + (dot ? 1 : 0);
+	}
+	p[n++] = 0;
+	return n;
+}
+
+static size_t
+make_query(uint8_t *p, const char *name, uint16_t type, const struct qopt *o)
+{
+	size_t n = 12;
+
+	memset(p, 0, 12);
+	p[0] = 0xab;
+	p[1] = 0xcd;
+	p[2] = (uint8_t)(o->opcode << 3);
+	p[5] = 1;
+	n += put_name(p + n, name);
+	p[n++] = (uint8_t)(type >> 8);
+	p[n++] = (uint8_t)type;
+	p[n++] = 0;
+	p[n++] = (uint8_t)(o->qclass ? o->qclass : 1);
+	if (!o->edns)
+		return n;
+	p[11] = 1;
+	uint8_t opt[64];
+	size_t ol = 0;
+	if (o->nsid) {
+		memcpy(opt + ol, "\0\3\0\0", 4);
+		ol += 4;
+	}
+	if (o->ecs) {
+		unsigned a, b, c, d, pre;
+		assert_int_equal(sscanf(o->ecs, "%u.%u.%u.%u/%u", &a, &b, &c, &d, &pre), 5);
+		uint8_t addr[4] = { (uint8_t)a, (uint8_t)b, (uint8_t)c, (uint8_t)d };
+		unsigned al = (pre + 7) / 8;
+		uint8_t hdr[8] = { 0, 8, 0, (uint8_t)(4 + al), 0, 1, (uint8_t)pre, 0 };
+		memcpy(opt + ol, hdr, 8);
+		memcpy(opt + ol + 8, addr, al);
+		ol += 8 + al;
+	}
+	uint8_t rr[11] = { 0, 0, 41, (uint8_t)(o->bufsize >> 8), (uint8_t)o->bufsize, 0, 0, 0, 0, 0, (uint8_t)ol };
+	memcpy(p + n, rr, 11);
+	memcpy(p + n + 11, opt, ol);
+	return n + 11 + ol;
+}
+
+static void
+ask(const struct snap *s, const char *name, uint16_t type, const struct qopt *o, struct ans *a)
+{
+	static const struct qopt none;
+	uint8_t pkt[512];
+	struct query_client c = { .family = 4, .addr = { 127, 0, 0, 1 }, .port = 5300 };
+
+	o = o ? o : &none;
+	if (o->source)
+		memcpy(c.addr, o->source, 4);
+	size_t n = make_query(pkt, name, type, o);
+	a->len = query_answer(s, pkt, n, &c, o->tcp ? QUERY_TCP : QUERY_UDP, a->buf, sizeof(a->buf));
+	assert_true(a->len >= 12);
+	uint16_t f = wire_get16(a->buf + 2);
+	a->aa = (f & WIRE_F_AA) != 0;
+	a->tc = (f & WIRE_F_TC) != 0;
+	a->rcode = f & 0xf;
+	a->an = wire_get16(a->buf + 6);
+	a->ns = wire_get16(a->buf + 8);
+	a->ar = wire_get16(a->buf + 10);
+}
+
+static int
+setup(void **state)
+{
+	char path[512];
+	struct dnsd_err *err = calloc(1, sizeof(*err));
+
+	snprintf(path, sizeof(path), "%s/tests/data/query_dnsd.json", getenv("DNSD_SRC"));
+	*state = snap_load(path, err);
+	if (*state == NULL)
+		dnsd_err_print(err, stderr);
+	free(err);
+	return *state ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+	snap_free(*state);
+	return 0;
+}
+
+struct qcase {
+	const char *name;
+	uint16_t type;
+	unsigned rcode;
+	int aa;
+	unsigned an, ns, ar;
+};
+
+static void
+test_answer_table(void **state)
+{
+	static const struct qcase cases[] = {
+		{ "example.com", WIRE_T_SOA, 0, 1, 1, 0, 0 },
+		{ "EXAMPLE.com", WIRE_T_MX, 0, 1, 1, 0, 1 },		/* MX + mail A */
+		{ "docs.example.com", WIRE_T_A, 0, 1, 2, 0, 0 },	/* CNAME chain */
+		{ "out.example.com", WIRE_T_A, 0, 1, 1, 0, 0 },		/* chain leaves the zone */
+		{ "nx.example.com", WIRE_T_A, 3, 1, 0, 1, 0 },		/* NXDOMAIN + SOA */
+		{ "mail.example.com", WIRE_T_AAAA, 0, 1, 0, 1, 0 },	/* NODATA + SOA */
+		{ "b.deep.example.com", WIRE_T_A, 0, 1, 0, 1, 0 },	/* ENT: NODATA */
+		{ "x.y.dev.example.com", WIRE_T_A, 0, 1, 1, 0, 0 },	/* wildcard */
+		{ "foo.lab.example.com", WIRE_T_A, 0, 0, 0, 1, 1 },	/* referral + glue */
+		{ "lab.example.com", WIRE_T_DS, 0, 1, 1, 0, 0 },	/* DS: parent side */
+		{ "sub.example.com", WIRE_T_SOA, 0, 1, 1, 0, 0 },	/* child zone wins */
+		{ "example.org", WIRE_T_A, 5, 0, 0, 0, 0 },		/* not ours */
+		{ "example.com", WIRE_T_ANY, 0, 1, 1, 0, 1 },		/* RFC 8482: one RRset */
+		{ "www.example.com", WIRE_T_MX, 0, 1, 0, 1, 0 },	/* geo name, other type */
+	};
+	struct ans *a = malloc(sizeof(*a));
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct qcase *c = &cases[i];
+		ask(*state, c->name, c->type, NULL, a);
+		if (a->rcode != c->rcode || a->aa != c->aa || a->an != c->an || a->ns != c->ns || a->ar != c->ar)
+			fail_msg("%s/%u: rcode %u aa %d an %u ns %u ar %u; want %u %d %u %u %u", c->name, c->type,
+				 a->rcode, a->aa, a->an, a->ns, a->ar, c->rcode, c->aa, c->an, c->ns, c->ar);
+	}
+	free(a);
+}
+
+static void
+test_negative_ttl_is_soa_minimum(void **state)
+{
+	struct ans *a = malloc(sizeof(*a));
+
+	ask(*state, "nx.example.com", WIRE_T_A, NULL, a);
+	/* header 12, question 20, SOA owner pointer 2, type, class: TTL at 38 */
+	uint32_t ttl = (uint32_t)wire_get16(a->buf + 38) << 16 | wire_get16(a->buf + 40);
+	assert_int_equal(ttl, 60);
+	free(a);
+}
+
+static void
+test_edns_truncation_and_tcp(void **state)
+{
+	struct ans *a = malloc(sizeof(*a));
+	struct qopt small = { .edns = 1, .bufsize = 512 }, large = { .edns = 1, .bufsize = 4096 };
+	struct qopt tcp = { .tcp = 1 };
+
+	ask(*state, "big.example.com", WIRE_T_TXT, &small, a);
+	assert_true(a->tc);
+	assert_int_equal(a->an, 0);
+	assert_int_equal(a->ar, 1);	/* OPT still there */
+	assert_true(a->len <= 512);
+	ask(*state, "big.example.com", WIRE_T_TXT, &large, a);
+	assert_false(a->tc);
+	assert_int_equal(a->an, 3);
+	ask(*state, "big.example.com", WIRE_T_TXT, &tcp, a);
+	assert_false(a->tc);
+	assert_int_equal(a->an, 3);
+	free(a);
+}
+
+static void
+test_protocol_errors(void **state)
+{
+	struct ans *a = malloc(sizeof(*a));
+	struct qopt notimp = { .opcode = 2 }, chaos = { .qclass = WIRE_C_CH }, hs = { .qclass = 4 };
+	struct qopt nsid = { .edns = 1, .bufsize = 1232, .nsid = 1 };
+
+	ask(*state, "example.com", WIRE_T_A, &notimp, a);
+	assert_int_equal(a->rcode, WIRE_RCODE_NOTIMP);
+	ask(*state, "version.bind", WIRE_T_TXT, &chaos, a);
+	assert_int_equal(a->rcode, 0);
+	assert_int_equal(a->an, 1);
+	ask(*state, "example.com", WIRE_T_A, &hs, a);
+	assert_int_equal(a->rcode, WIRE_RCODE_REFUSED);
+	ask(*state, "example.com", WIRE_T_SOA, &nsid, a);
+	assert_non_null(memmem(a->buf, a->len, "ns-unit", 7));
+	free(a);
+}
+
+static void
+test_ecs_scope(void **state)
+{
+	struct ans *a = malloc(sizeof(*a));
+	struct qopt de = { .edns = 1, .bufsize = 1232, .ecs = "10.20.1.0/24" };
+	struct qopt zero = { .edns = 1, .bufsize = 1232, .ecs = "0.0.0.0/0" };
+	struct qopt bad = { .edns = 1, .bufsize = 1232, .ecs = "10.20.1.0/23" }	/* bit 24 set */;
+
+	/* a networks override locates 10.20/16 in Germany: EU pin, eu-west */
+	ask(*state, "www.example.com", WIRE_T_A, &de, a);
+	assert_int_equal(a->an, 1);
+	assert_non_null(memmem(a->buf, a->len, "\xc6\x33\x64\x0a", 4));	/* 198.51.100.10 */
+	/* static answers carry scope 0: ECS option is the last 11 bytes */
+	ask(*state, "mail.example.com", WIRE_T_A, &de, a);
+	assert_int_equal(a->buf[a->len - 5], 24);	/* source echoed */
+	assert_int_equal(a->buf[a->len - 4], 0);	/* scope 0 */
+	ask(*state, "www.example.com", WIRE_T_A, &zero, a);
+	assert_int_equal(a->rcode, 0);
+	ask(*state, "www.example.com", WIRE_T_A, &bad, a);
+	assert_int_equal(a->rcode, WIRE_RCODE_FORMERR);
+	free(a);
+}
+
+static void
+test_hot_path_never_allocates(void **state)
+{
+	struct ans *a = malloc(sizeof(*a));
+	struct qopt ecs = { .edns = 1, .bufsize = 1232, .ecs = "10.20.1.0/24", .nsid = 1 };
+	static const char *const names[] = { "example.com", "docs.example.com", "nx.example.com",
+					     "x.dev.example.com", "foo.lab.example.com", "www.example.com" };
+	long before = g_allocs;
+
+	for (int i = 0; i < 10000; i++)
+		ask(*state, names[i % 6], i % 2 ? WIRE_T_A : WIRE_T_MX, i % 3 ? &ecs : NULL, a);
+	assert_int_equal(g_allocs - before, 0);
+	free(a);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_answer_table),
+		cmocka_unit_test(test_negative_ttl_is_soa_minimum),
+		cmocka_unit_test(test_edns_truncation_and_tcp),
+		cmocka_unit_test(test_protocol_errors),
+		cmocka_unit_test(test_ecs_scope),
+		cmocka_unit_test(test_hot_path_never_allocates),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
