@@ -26,6 +26,7 @@ struct opts {
 };
 
 static const char *g_conf_file;
+static struct health *g_health;	/* NULL until the checker is wired in */
 
 static void
 usage(FILE *out)
@@ -80,7 +81,7 @@ static int
 run_check(const char *file)
 {
 	struct dnsd_err *err = calloc(1, sizeof(*err));
-	struct snap *s = snap_load(file, err);
+	struct snap *s = snap_load(file, NULL, err);
 
 	if (s == NULL) {
 		dnsd_err_print(err, stderr);
@@ -104,7 +105,7 @@ reload(void)
 
 	if (err == NULL)
 		return;
-	if ((next = snap_load(g_conf_file, err)) == NULL) {
+	if ((next = snap_load(g_conf_file, g_health, err)) == NULL) {
 		int n = err->count < DNSD_ERR_MAX ? err->count : DNSD_ERR_MAX;
 		for (int i = 0; i < n; i++)
 			log_msg(LOG_LVL_ERROR, "reload_error", "error=\"%s\"", err->msg[i]);
@@ -211,7 +212,7 @@ main(int argc, char **argv)
 	if ((err = calloc(1, sizeof(*err))) == NULL)
 		return 1;
 	rcu_register_thread();
-	if ((s = snap_load(o.conf, err)) == NULL) {
+	if ((s = snap_load(o.conf, g_health, err)) == NULL) {
 		dnsd_err_print(err, stderr);
 		free(err);
 		return 1;

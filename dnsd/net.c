@@ -74,7 +74,10 @@ worker_alloc(struct net *n, struct worker *w, int id)
 	w->batch = calloc(1, sizeof(*w->batch));
 	w->tcp_out = malloc(2 + 65535);
 	w->tcp_in = malloc(65535);
-	if (!w->udp_fds || !w->tcp_fds || !w->udp_events || !w->listeners || !w->batch ||
+	w->metrics = aligned_alloc(64, sizeof(*w->metrics));
+	if (w->metrics != NULL)
+		memset(w->metrics, 0, sizeof(*w->metrics));
+	if (!w->metrics || !w->udp_fds || !w->tcp_fds || !w->udp_events || !w->listeners || !w->batch ||
 	    !w->tcp_out || !w->tcp_in)
 		return -ENOMEM;
 	for (size_t i = 0; i < n->nlisten; i++)
@@ -190,6 +193,7 @@ worker_free(struct net *n, struct worker *w)
 	free(w->listeners);
 	free(w->tcp_out);
 	free(w->tcp_in);
+	free(w->metrics);
 }
 
 void
@@ -207,4 +211,16 @@ net_stop(struct net *n)
 		worker_free(n, &n->workers[i]);
 	free(n->workers);
 	free(n);
+}
+
+int
+net_worker_count(const struct net *n)
+{
+	return n->nworkers;
+}
+
+const struct metrics_worker *
+net_worker_metrics(const struct net *n, int i)
+{
+	return n->workers[i].metrics;
 }

@@ -9,6 +9,7 @@
 
 #include "dnsd/conf.h"
 #include "dnsd/err.h"
+#include "dnsd/metrics.h"
 
 struct net;
 
@@ -17,6 +18,9 @@ struct net;
 struct net *net_bind(const struct dnsd_conf *c, struct dnsd_err *err);
 /* Starts the worker threads; 0 or -errno. */
 int net_start(struct net *n);
+/* The workers' own counters, for GET /metrics (read with METRICS_GET). */
+int net_worker_count(const struct net *n);
+const struct metrics_worker *net_worker_metrics(const struct net *n, int i);
 /* Asks every worker to stop, waits for them, closes sockets, frees. */
 void net_stop(struct net *n);
 

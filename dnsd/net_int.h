@@ -11,6 +11,7 @@
 #include <event2/listener.h>
 
 #include "dnsd/conf.h"
+#include "dnsd/metrics.h"
 #include "dnsd/query.h"
 
 /* 32 datagrams per recvmmsg: enough to amortise the syscall, small enough
@@ -40,6 +41,7 @@ struct worker {
 	struct udp_batch *batch;
 	uint8_t *tcp_out;		/* 2 + 65535 */
 	uint8_t *tcp_in;		/* 65535 */
+	struct metrics_worker *metrics;	/* this worker's counters, one writer */
 	unsigned tcp_active, tcp_max;
 	struct tcp_conn *conns;		/* open connections, freed at stop */
 };

@@ -48,7 +48,7 @@ answer_one(struct tcp_conn *c, const uint8_t *q, size_t qlen)
 	size_t len;
 
 	rcu_read_lock();
-	len = query_answer(snap_get(), q, qlen, &c->client, QUERY_TCP, w->tcp_out + 2, 65535);
+	len = query_answer(snap_get(), q, qlen, &c->client, QUERY_TCP, w->tcp_out + 2, 65535, w->metrics);
 	rcu_read_unlock();
 	if (len == 0)
 		return;

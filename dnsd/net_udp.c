@@ -46,7 +46,7 @@ answer_batch(struct worker *w, int n)
 		if (client.port == 0)
 			continue;	/* port 0 cannot be answered; a spoof */
 		size_t len = query_answer(s, b->in[i], b->msgs[i].msg_len, &client, QUERY_UDP,
-					  b->out[i], cap);
+					  b->out[i], cap, w->metrics);
 		if (len == 0)
 			continue;
 		b->out_iov[nout].iov_base = b->out[i];

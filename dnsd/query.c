@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "dnsd/health.h"
 #include "dnsd/query.h"
 #include "dnsd/wire.h"
 
@@ -19,6 +20,7 @@ struct qctx {
 	const struct snap *s;
 	const struct wire_query *q;
 	const struct query_client *client;
+	struct metrics_worker *m;
 	struct wire_buf b;
 	uint16_t count[4];		/* qd an ns ar as written */
 	unsigned rcode;
@@ -113,17 +115,81 @@ client_addr(const struct qctx *x, struct geo_addr *a)
 	a->prefix = a->family == 4 ? 32 : 128;
 }
 
-/* Writes the endpoints of one region of the family; all of them or only
- * the up ones (every endpoint counts as up until health checks land). */
-static void
-put_region(struct qctx *x, const uint8_t *owner, int region, int fam, uint32_t ttl)
+static enum hc_force
+region_force(const struct qctx *x, int r)
 {
-	const struct conf_region *r = &x->s->conf->regions[region];
-	int want = fam == GEO_FAM_A ? 4 : 6;
+	if (x->s->health == NULL)
+		return HC_AUTO;
+	return HC_WORD_FORCE(hc_region_word(x->s->health, x->s->region_slot[r]));
+}
 
-	for (size_t e = 0; e < r->nendpoints; e++) {
-		const struct conf_endpoint *ep = &r->endpoints[e];
+/* Forced states replace check results; an endpoint with no verdict yet
+ * counts as up (SPEC 7). */
+static int
+endpoint_up(const struct qctx *x, int r, size_t e)
+{
+	uint32_t w;
+
+	if (x->s->health == NULL)
+		return 1;
+	w = hc_endpoint_word(x->s->health, x->s->ep_slot[r][e]);
+	switch (HC_WORD_FORCE(w)) {
+	case HC_FORCE_UP: return 1;
+	case HC_FORCE_DOWN: return 0;
+	default: return HC_WORD_STATE(w) != HC_DOWN;
+	}
+}
+
+static int
+endpoint_forced_down(const struct qctx *x, int r, size_t e)
+{
+	return x->s->health != NULL &&
+	       HC_WORD_FORCE(hc_endpoint_word(x->s->health, x->s->ep_slot[r][e])) == HC_FORCE_DOWN;
+}
+
+/* Health of the name's regions per family (SPEC 6 step 5, SPEC 7):
+ * a region forced down is down; forced up is up for every family it has;
+ * otherwise up while one endpoint of the family is up. */
+static void
+health_view(const struct qctx *x, const struct geo_name *gn, struct geo_view *v)
+{
+	const struct dnsd_conf *c = x->s->conf;
+
+	v->has[0] = x->s->static_view.has[0];
+	v->has[1] = x->s->static_view.has[1];
+	v->up[0] = v->up[1] = 0;
+	for (int i = 0; i < gn->nregions; i++) {
+		int r = gn->regions[i];
+		enum hc_force f = region_force(x, r);
+		uint64_t bit = 1ull << r;
+		if (f == HC_FORCE_DOWN)
+			continue;
+		for (size_t e = 0; e < c->regions[r].nendpoints; e++) {
+			int fam = c->regions[r].endpoints[e].family == 4 ? GEO_FAM_A : GEO_FAM_AAAA;
+			if (f == HC_FORCE_UP ? !endpoint_forced_down(x, r, e) : endpoint_up(x, r, e))
+				v->up[fam] |= bit;
+		}
+	}
+}
+
+enum put_mode { PUT_UP, PUT_ALL };
+
+/* Writes a region's endpoints of the family: the up ones; a region forced
+ * up with none up answers all but the forced-down ones; serve-all
+ * answers every one. */
+static void
+put_region(struct qctx *x, const uint8_t *owner, int r, int fam, uint32_t ttl, enum put_mode mode)
+{
+	const struct conf_region *reg = &x->s->conf->regions[r];
+	int want = fam == GEO_FAM_A ? 4 : 6, any_up = 0;
+
+	for (size_t e = 0; e < reg->nendpoints && mode == PUT_UP; e++)
+		any_up |= reg->endpoints[e].family == want && endpoint_up(x, r, e);
+	for (size_t e = 0; e < reg->nendpoints; e++) {
+		const struct conf_endpoint *ep = &reg->endpoints[e];
 		if (ep->family != want)
+			continue;
+		if (mode == PUT_UP && (any_up ? !endpoint_up(x, r, e) : endpoint_forced_down(x, r, e)))
 			continue;
 		wire_put_rr(&x->b, owner, want == 4 ? WIRE_T_A : WIRE_T_AAAA, WIRE_C_IN, ttl,
 			    ep->addr, want == 4 ? 4 : 16, 0, NULL);
@@ -132,17 +198,38 @@ put_region(struct qctx *x, const uint8_t *owner, int region, int fam, uint32_t t
 }
 
 static void
+count_decision(struct qctx *x, const struct geo_decision *d)
+{
+	enum metrics_residency out = METRICS_RES_UNPINNED;
+	int row = d->pin >= 0 ? d->pin : GEO_MAX_PINS;
+
+	if (x->m == NULL)
+		return;
+	if (d->unpinned_fallback)
+		out = METRICS_RES_FALLBACK;
+	else if (d->pin >= 0)
+		out = d->policy == GEO_POLICY_ALL_DOWN ? METRICS_RES_ALL_DOWN : METRICS_RES_PINNED;
+	METRICS_INC(x->m->residency[row][out]);
+	/* a failover: the best-ranked candidate is not the one answered */
+	if (d->ncand > 0 && d->nchosen > 0 && d->cand[0].region != d->chosen[0])
+		METRICS_INC(x->m->failovers);
+}
+
+static void
 answer_geo(struct qctx *x, const struct zone *z, const struct zone_node *n, const uint8_t *owner, uint16_t qtype)
 {
 	const struct zone_geo *g = n->geo;
 	struct geo_location loc;
 	struct geo_decision d;
+	struct geo_view view;
 	struct geo_addr ca;
 	int fam = geo_family(qtype);
 
 	client_addr(x, &ca);
 	geo_locate(x->s->conf->geo, &ca, &loc);
-	geo_decide(x->s->conf->geo, &g->gn, &loc, fam, &x->s->static_view, &d);
+	health_view(x, &g->gn, &view);
+	geo_decide(x->s->conf->geo, &g->gn, &loc, fam, &view, &d);
+	count_decision(x, &d);
 	x->ecs_scope = (x->q->ecs && x->q->ecs_addr.prefix > 0) ? (int)d.scope : 0;
 	if (d.policy == GEO_POLICY_ALL_DOWN && d.all_down == GEO_ALL_DOWN_SERVFAIL) {
 		x->rcode = WIRE_RCODE_SERVFAIL;
@@ -154,7 +241,8 @@ answer_geo(struct qctx *x, const struct zone *z, const struct zone_node *n, cons
 		return;
 	}
 	for (int i = 0; i < d.nchosen; i++)
-		put_region(x, owner, d.chosen[i], fam, g->ttl);
+		put_region(x, owner, d.chosen[i], fam, g->ttl,
+			   d.policy == GEO_POLICY_ALL_DOWN ? PUT_ALL : PUT_UP);
 }
 
 static void
@@ -390,21 +478,37 @@ parse_rcode(int rc)
 	}
 }
 
+static void
+count_query(struct qctx *x, enum query_proto proto, int dropped)
+{
+	int rc = dropped ? METRICS_RCODE_DROPPED : metrics_rcode_index(x->rcode);
+
+	if (x->m == NULL)
+		return;
+	METRICS_INC(x->m->queries[proto == QUERY_TCP][metrics_qtype_index(x->q->qtype)][rc]);
+	if (!dropped && (wire_get16(x->b.p + 2) & WIRE_F_TC))
+		METRICS_INC(x->m->truncated);
+}
+
 size_t
 query_answer(const struct snap *s, const uint8_t *pkt, size_t len,
-	     const struct query_client *client, enum query_proto proto, uint8_t *out, size_t cap)
+	     const struct query_client *client, enum query_proto proto, uint8_t *out, size_t cap,
+	     struct metrics_worker *m)
 {
 	struct wire_query q;
 	struct qctx x;
 	int rc = wire_query_parse(pkt, len, &q);
 	size_t limit;
 
-	if (rc == WIRE_EDROP)
-		return 0;
-	memset(&x, 0, sizeof(x) - sizeof(x.addl));
+	memset(&x, 0, sizeof(x));
 	x.s = s;
 	x.q = &q;
 	x.client = client;
+	x.m = m;
+	if (rc == WIRE_EDROP) {
+		count_query(&x, proto, 1);
+		return 0;
+	}
 	limit = proto == QUERY_UDP ? udp_limit(&x) : (cap < WIRE_MAX ? cap : WIRE_MAX);
 	if (limit > cap)
 		limit = cap;
@@ -414,6 +518,7 @@ query_answer(const struct snap *s, const uint8_t *pkt, size_t len,
 		x.rcode = (unsigned)parse_rcode(rc);
 		/* a broken OPT gets no OPT back (RFC 6891 7) */
 		finish(&x, pkt, limit, rc != WIRE_EFORMERR && q.edns);
+		count_query(&x, proto, 0);
 		return x.b.len;
 	}
 	x.b.cap = limit - opt_size(&x);
@@ -428,5 +533,6 @@ query_answer(const struct snap *s, const uint8_t *pkt, size_t len,
 	if (x.b.overflow && proto == QUERY_TCP)
 		x.rcode = WIRE_RCODE_SERVFAIL;	/* over 64 KiB: nothing sensible fits */
 	finish(&x, pkt, limit, 1);
+	count_query(&x, proto, x.b.overflow);
 	return x.b.overflow ? 0 : x.b.len;
 }

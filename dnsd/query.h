@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dnsd/metrics.h"
 #include "dnsd/snap.h"
 
 enum query_proto { QUERY_UDP, QUERY_TCP };
@@ -20,9 +21,10 @@ struct query_client {
 
 /* Answers the query in pkt[0..len) into out (cap bytes, at least 512 for
  * UDP, 65535 for TCP).  Returns the response length, or 0 when the packet
- * deserves no answer (shorter than a header, or QR set). */
+ * deserves no answer (shorter than a header, or QR set).  Counts into m,
+ * the calling worker's own counters (NULL: not counted). */
 size_t query_answer(const struct snap *s, const uint8_t *pkt, size_t len,
 		    const struct query_client *client, enum query_proto proto,
-		    uint8_t *out, size_t cap);
+		    uint8_t *out, size_t cap, struct metrics_worker *m);
 
 #endif

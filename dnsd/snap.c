@@ -57,8 +57,29 @@ build_view(struct snap *s)
 	s->static_view.up[1] = s->static_view.has[1];
 }
 
+static int
+attach_health(struct snap *s, struct health *h, struct dnsd_err *err)
+{
+	const struct dnsd_conf *c = s->conf;
+
+	s->health = h;
+	s->region_slot = arena_alloc(s->arena, (c->nregions + 1) * sizeof(*s->region_slot));
+	s->ep_slot = arena_alloc(s->arena, (c->nregions + 1) * sizeof(*s->ep_slot));
+	if (s->region_slot == NULL || s->ep_slot == NULL)
+		return -1;
+	for (size_t r = 0; r < c->nregions; r++)
+		if ((s->ep_slot[r] = arena_alloc(s->arena, (c->regions[r].nendpoints + 1) * sizeof(uint32_t))) == NULL)
+			return -1;
+	if (h != NULL && hc_apply_conf(h, c, s->ep_slot, s->region_slot) < 0) {
+		dnsd_err_add(err, "%s: more endpoints or regions than the health checker holds (%d, %d)",
+			     c->file, HC_MAX_ENDPOINTS, HC_MAX_REGIONS);
+		return -1;
+	}
+	return 0;
+}
+
 struct snap *
-snap_load(const char *conf_file, struct dnsd_err *err)
+snap_load(const char *conf_file, struct health *h, struct dnsd_err *err)
 {
 	struct snap *s = calloc(1, sizeof(*s));
 	struct zone **zones;
@@ -78,6 +99,8 @@ snap_load(const char *conf_file, struct dnsd_err *err)
 	if (err->count > before || build_zone_set(s, zones, s->conf->nzones, err) < 0)
 		goto fail;
 	build_view(s);
+	if (attach_health(s, h, err) < 0)
+		goto fail;
 	s->generation = ++g_generation;
 	s->loaded = time(NULL);
 	return s;

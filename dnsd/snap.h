@@ -13,6 +13,7 @@
 #include "dnsd/arena.h"
 #include "dnsd/conf.h"
 #include "dnsd/err.h"
+#include "dnsd/health.h"
 #include "dnsd/zone.h"
 #include "geo/geo.h"
 
@@ -21,13 +22,17 @@ struct snap {
 	struct arena *arena;
 	struct zone_set zones;
 	struct geo_view static_view;	/* has[] per family; every region up */
+	struct health *health;		/* NULL: every endpoint up (--check, tests) */
+	uint32_t *region_slot;		/* health slot of region r */
+	uint32_t **ep_slot;		/* health slot of region r's endpoint e */
 	uint64_t generation;
 	time_t loaded;
 };
 
 /* Loads config, GeoIP and every zone aside.  NULL with every error added
- * to err; nothing global changes. */
-struct snap *snap_load(const char *conf_file, struct dnsd_err *err);
+ * to err; nothing global changes.  With a health checker, the endpoints
+ * and regions are registered with it once everything loaded. */
+struct snap *snap_load(const char *conf_file, struct health *h, struct dnsd_err *err);
 void snap_free(struct snap *s);		/* accepts NULL */
 
 /* The published snapshot: call inside rcu_read_lock(); the pointer is

@@ -1,0 +1,45 @@
+/*
+ * metrics.h -- counters for Prometheus.  Each worker owns one struct
+ * metrics_worker and is its only writer (relaxed load + store of value+1,
+ * no shared cache line between workers); GET /metrics sums them on the
+ * control thread.  Counters of things that live in a snapshot (answers per
+ * geo name and region) live in that snapshot and restart at a reload.
+ */
+#ifndef DNSD_METRICS_H
+#define DNSD_METRICS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "geo/geo.h"
+
+/* qtype label buckets: A NS CNAME SOA PTR MX TXT AAAA SRV DS CAA ANY other */
+#define METRICS_QTYPES 13
+/* rcode label buckets: NOERROR FORMERR SERVFAIL NXDOMAIN NOTIMP REFUSED BADVERS dropped */
+#define METRICS_RCODES 8
+#define METRICS_RCODE_DROPPED 7
+enum metrics_proto { METRICS_UDP = 0, METRICS_TCP = 1 };
+/* residency outcome label: pinned (answered inside the pin), all_down
+ * (strict pin, no region up: all_down policy inside the pin), fallback
+ * (preferred pin, answered outside it), unpinned */
+enum metrics_residency { METRICS_RES_PINNED, METRICS_RES_ALL_DOWN, METRICS_RES_FALLBACK, METRICS_RES_UNPINNED, METRICS_RES_N };
+
+struct metrics_worker {
+	uint64_t queries[2][METRICS_QTYPES][METRICS_RCODES];
+	uint64_t failovers;	/* geo answers whose best-ranked candidate was down */
+	uint64_t residency[GEO_MAX_PINS + 1][METRICS_RES_N];	/* last row: no pin */
+	uint64_t truncated;
+	_Alignas(64) char pad[64];	/* keep the next worker's counters off this line */
+};
+
+/* One writer per counter: no atomic read-modify-write needed, only
+ * tear-free access for the reader. */
+#define METRICS_INC(x) __atomic_store_n(&(x), __atomic_load_n(&(x), __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED)
+#define METRICS_GET(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+int metrics_qtype_index(uint16_t qtype);
+int metrics_rcode_index(unsigned rcode);
+const char *metrics_qtype_label(int index);
+const char *metrics_rcode_label(int index);
+
+#endif
