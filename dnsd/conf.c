@@ -197,7 +197,10 @@ load_zones(struct cload *L, const json_t *root)
 			jdoc_err(&L->d, L->err, v, "a zone file must be a string");
 			continue;
 		}
-		L->c->zones[L->c->nzones++] = resolve_path(L->c, json_string_value(v));
+		char *path = resolve_path(L->c, json_string_value(v));
+		if (path != NULL && access(path, R_OK) != 0)
+			jdoc_err(&L->d, L->err, v, "cannot read zone file %s: %s", path, strerror(errno));
+		L->c->zones[L->c->nzones++] = path;
 	}
 }
 

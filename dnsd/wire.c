@@ -11,13 +11,15 @@ get32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* Skips one RR of an answer or authority section. */
+/* Skips one RR of an answer or authority section; an OPT there is
+ * malformed (RFC 6891 6.1.1: it belongs in the additional section). */
 static int
 skip_rr(const uint8_t *pkt, size_t len, size_t *pos)
 {
 	uint8_t name[DNAME_MAX];
 
-	if (dname_parse(pkt, len, pos, name, 0) < 0 || *pos + 10 > len)
+	if (dname_parse(pkt, len, pos, name, 0) < 0 || *pos + 10 > len ||
+	    wire_get16(pkt + *pos) == WIRE_T_OPT)
 		return -1;
 	size_t rdlen = wire_get16(pkt + *pos + 8);
 	if (*pos + 10 + rdlen > len)
@@ -122,6 +124,8 @@ wire_query_parse(const uint8_t *pkt, size_t len, struct wire_query *q)
 	rc = parse_additional(pkt, len, &pos, ar, q);
 	if (rc != WIRE_OK)
 		return rc;
+	if (pos != len)
+		return WIRE_EFORMERR;	/* bytes the counts do not account for */
 	if (q->qtype == WIRE_T_OPT)
 		return WIRE_EFORMERR;
 	if (q->edns && q->edns_version > 0)
