@@ -63,7 +63,7 @@ net_client_from(const struct sockaddr *sa, struct query_client *c)
 static int
 worker_alloc(struct net *n, struct worker *w, int id)
 {
-	size_t payload = n->conf->limits.udp_payload;
+	size_t payload = n->udp_payload;
 
 	w->id = id;
 	w->net = n;
@@ -85,7 +85,7 @@ worker_alloc(struct net *n, struct worker *w, int id)
 	for (int i = 0; i < NET_BATCH; i++)
 		if ((w->batch->out[i] = malloc(payload)) == NULL)
 			return -ENOMEM;
-	w->tcp_max = n->conf->limits.tcp_clients / (unsigned)n->nworkers;
+	w->tcp_max = n->tcp_clients / (unsigned)n->nworkers;
 	if (w->tcp_max == 0)
 		w->tcp_max = 1;
 	return 0;
@@ -98,7 +98,9 @@ net_bind(const struct dnsd_conf *c, struct dnsd_err *err)
 
 	if (n == NULL)
 		return NULL;
-	n->conf = c;
+	n->udp_payload = c->limits.udp_payload;
+	n->tcp_clients = c->limits.tcp_clients;
+	n->tcp_idle = c->limits.tcp_idle;
 	n->nworkers = c->workers;
 	n->nlisten = c->nlisten;
 	n->workers = calloc((size_t)n->nworkers, sizeof(*n->workers));

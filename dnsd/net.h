@@ -13,8 +13,9 @@
 
 struct net;
 
-/* Binds workers x listen addresses UDP and TCP sockets.  NULL with the
- * reason in err (e.g. address in use). */
+/* Binds workers x listen addresses UDP and TCP sockets.  Copies what it
+ * needs from c (listen, workers, limits: restart-only settings); c may be
+ * freed afterwards.  NULL with the reason in err (e.g. address in use). */
 struct net *net_bind(const struct dnsd_conf *c, struct dnsd_err *err);
 /* Starts the worker threads; 0 or -errno. */
 int net_start(struct net *n);

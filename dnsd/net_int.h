@@ -47,7 +47,9 @@ struct worker {
 };
 
 struct net {
-	const struct dnsd_conf *conf;
+	/* copied at bind: these need a restart, and a reload frees the
+	 * config they came from */
+	unsigned udp_payload, tcp_clients, tcp_idle;
 	int nworkers;
 	size_t nlisten;
 	struct worker *workers;

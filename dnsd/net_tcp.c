@@ -99,7 +99,7 @@ void
 net_tcp_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
 {
 	struct worker *w = arg;
-	struct timeval idle = { (time_t)w->net->conf->limits.tcp_idle, 0 };
+	struct timeval idle = { (time_t)w->net->tcp_idle, 0 };
 	struct tcp_conn *c;
 
 	if (w->tcp_active >= w->tcp_max || (c = calloc(1, sizeof(*c))) == NULL) {

@@ -33,7 +33,7 @@ static int
 answer_batch(struct worker *w, int n)
 {
 	struct udp_batch *b = w->batch;
-	size_t cap = w->net->conf->limits.udp_payload;
+	size_t cap = w->net->udp_payload;
 	struct query_client client;
 	const struct snap *s;
 	int nout = 0;

@@ -97,7 +97,10 @@ int geo_region_add(struct geo_model *m, const char *name, double lat, double lon
  * -EINVAL bad country/region, -EEXIST the same prefix twice. */
 int geo_network_add(struct geo_model *m, const struct geo_addr *net, const char *country, int region);
 /* Opens and verifies a MaxMind DB (City or Country layout).  On failure
- * returns negative and writes a one-line reason into err. */
+ * returns negative and writes a one-line reason into err: -ENOENT/-EIO
+ * cannot open, -ENOMEM, -EINVAL a broken file or one whose records have
+ * no country, continent or location.  The model keeps any database it had
+ * until a new one passes. */
 int geo_model_open_geoip(struct geo_model *m, const char *path, char *err, size_t errlen);
 
 /* Lookups by name: index or -1. */
@@ -116,7 +119,9 @@ enum geo_pin_mode geo_pin_mode_get(const struct geo_model *m, int pin);
 int geo_name_check_residency(const struct geo_model *m, const struct geo_name *n, int *pin);
 
 /* Locate a client (SPEC 6 steps 1-2 and the networks/GeoIP part of step 6).
- * Never fails: an unlocated client has via == GEO_LOC_NONE. */
+ * Never fails: an unlocated client has via == GEO_LOC_NONE.  A networks
+ * `region` entry sets region, via = GEO_LOC_NETWORKS and net, and GeoIP
+ * still fills country, continent and coordinates (pins still apply). */
 void geo_locate(const struct geo_model *m, const struct geo_addr *client, struct geo_location *out);
 
 /* Decide for one name and family (SPEC 6 steps 3-6).  Deterministic; never
@@ -134,7 +139,8 @@ void geo_decide(const struct geo_model *m, const struct geo_name *n,
  * past the prefix. */
 int geo_ecs_parse(const uint8_t *data, size_t len, struct geo_addr *out, unsigned *scope);
 /* Writes the response option value (family, source prefix, scope, address
- * truncated to the source prefix) into buf; returns its length or -ENOSPC. */
+ * truncated to the source prefix) into buf; returns its length, -ENOSPC,
+ * or -EINVAL for a bad family or prefix. */
 int geo_ecs_encode(const struct geo_addr *src, unsigned scope, uint8_t *buf, size_t cap);
 
 /* Great-circle distance in km on a sphere of radius 6371 km. */

@@ -1,0 +1,272 @@
+/*
+ * geo.c -- the traffic model: pins, regions, `networks` overrides and the
+ * residency proof.  Construction runs once per load on one thread; the
+ * getters are read-only and safe from workers.  Only construction
+ * allocates (the networks arrays).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "geo/geo_int.h"
+
+struct geo_model *
+geo_model_new(void)
+{
+	struct geo_model *m = calloc(1, sizeof(*m));
+
+	if (m == NULL)
+		return NULL;
+	memset(m->country_pin, -1, sizeof(m->country_pin));
+	memset(m->continent_pin, -1, sizeof(m->continent_pin));
+	return m;
+}
+
+void
+geo_model_free(struct geo_model *m)
+{
+	if (m == NULL)
+		return;
+	geo_geoip_close(m);
+	free(m->nets[0].v);
+	free(m->nets[1].v);
+	free(m);
+}
+
+/* Names are copied into fixed arrays, so an over-long one is refused
+ * rather than silently cut into a name that might collide. */
+static int
+name_ok(const char *name)
+{
+	return name != NULL && name[0] != '\0' && strlen(name) < GEO_NAME_MAX;
+}
+
+int
+geo_pin_add(struct geo_model *m, const char *name, enum geo_pin_mode mode)
+{
+	if (!name_ok(name) || (mode != GEO_PIN_STRICT && mode != GEO_PIN_PREFERRED))
+		return -EINVAL;
+	if (geo_pin_find(m, name) >= 0)
+		return -EEXIST;
+	if (m->npins == GEO_MAX_PINS)
+		return -ENOSPC;
+	strcpy(m->pins[m->npins].name, name);
+	m->pins[m->npins].mode = mode;
+	return (int)m->npins++;
+}
+
+static int
+pin_ok(const struct geo_model *m, int pin)
+{
+	return pin >= 0 && (size_t)pin < m->npins;
+}
+
+/* Claims *slot for pin; re-listing a code in the same pin is harmless. */
+static int
+pin_claim(int8_t *slot, int pin)
+{
+	if (*slot >= 0 && *slot != pin)
+		return -EEXIST;
+	*slot = (int8_t)pin;
+	return 0;
+}
+
+int
+geo_pin_add_country(struct geo_model *m, int pin, const char *cc)
+{
+	if (!pin_ok(m, pin) || geo_country_get(cc) == NULL)
+		return -EINVAL;
+	return pin_claim(&m->country_pin[geo_cc_slot(cc)], pin);
+}
+
+int
+geo_pin_add_continent(struct geo_model *m, int pin, const char *continent)
+{
+	int i = geo_continent_index(continent);
+
+	if (!pin_ok(m, pin) || i < 0)
+		return -EINVAL;
+	return pin_claim(&m->continent_pin[i], pin);
+}
+
+int
+geo_region_add(struct geo_model *m, const char *name, double lat, double lon, int pin)
+{
+	struct geo_region *r;
+
+	if (!name_ok(name) || (pin != -1 && !pin_ok(m, pin)))
+		return -EINVAL;
+	if (!(lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180))
+		return -EINVAL;
+	if (geo_region_find(m, name) >= 0)
+		return -EEXIST;
+	if (m->nregions == GEO_MAX_REGIONS)
+		return -ENOSPC;
+	r = &m->regions[m->nregions];
+	strcpy(r->name, name);
+	r->lat = lat;
+	r->lon = lon;
+	r->pin = pin;
+	return (int)m->nregions++;
+}
+
+unsigned
+geo_addr_bits(const struct geo_addr *a)
+{
+	return a->family == 4 ? 32 : 128;
+}
+
+/* Number of leading bits a and b share, at most max. */
+unsigned
+geo_addr_common(const struct geo_addr *a, const struct geo_addr *b, unsigned max)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; n < max; i++, n += 8) {
+		uint8_t x = a->bytes[i] ^ b->bytes[i];
+
+		if (x != 0) {
+			while (!(x & 0x80)) {
+				x <<= 1;
+				n++;
+			}
+			break;
+		}
+	}
+	return n < max ? n : max;
+}
+
+int
+geo_addr_is_valid(const struct geo_addr *a)
+{
+	unsigned bits;
+
+	if (a == NULL || (a->family != 4 && a->family != 6))
+		return 0;
+	bits = geo_addr_bits(a);
+	if (a->prefix > bits)
+		return 0;
+	for (unsigned i = a->prefix; i < 128; i++)
+		if (a->bytes[i / 8] & (0x80 >> (i % 8)))
+			return 0;
+	return 1;
+}
+
+static int
+nets_push(struct geo_nets *t, const struct geo_net *e)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		struct geo_net *v = realloc(t->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -ENOMEM;
+		t->v = v;
+		t->cap = cap;
+	}
+	t->v[t->n++] = *e;
+	return 0;
+}
+
+int
+geo_network_add(struct geo_model *m, const struct geo_addr *net, const char *country, int region)
+{
+	int has_cc = country != NULL && country[0] != '\0';
+	struct geo_nets *t;
+	struct geo_net e = {.region = -1};
+
+	if (!geo_addr_is_valid(net) || has_cc == (region >= 0))
+		return -EINVAL;
+	if ((has_cc && geo_country_get(country) == NULL) || (region >= 0 && (size_t)region >= m->nregions))
+		return -EINVAL;
+	t = &m->nets[net->family == 6];
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].net.prefix == net->prefix && memcmp(t->v[i].net.bytes, net->bytes, 16) == 0)
+			return -EEXIST;
+	e.net = *net;
+	if (has_cc)
+		memcpy(e.country, country, 3);
+	e.region = region;
+	return nets_push(t, &e);
+}
+
+int
+geo_region_find(const struct geo_model *m, const char *name)
+{
+	for (size_t i = 0; i < m->nregions; i++)
+		if (strcmp(m->regions[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+geo_pin_find(const struct geo_model *m, const char *name)
+{
+	for (size_t i = 0; i < m->npins; i++)
+		if (strcmp(m->pins[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+size_t
+geo_region_count(const struct geo_model *m)
+{
+	return m->nregions;
+}
+
+const char *
+geo_region_name(const struct geo_model *m, int region)
+{
+	return region >= 0 && (size_t)region < m->nregions ? m->regions[region].name : NULL;
+}
+
+int
+geo_region_pin(const struct geo_model *m, int region)
+{
+	return region >= 0 && (size_t)region < m->nregions ? m->regions[region].pin : -1;
+}
+
+size_t
+geo_pin_count(const struct geo_model *m)
+{
+	return m->npins;
+}
+
+const char *
+geo_pin_name(const struct geo_model *m, int pin)
+{
+	return pin_ok(m, pin) ? m->pins[pin].name : NULL;
+}
+
+enum geo_pin_mode
+geo_pin_mode_get(const struct geo_model *m, int pin)
+{
+	return pin_ok(m, pin) ? m->pins[pin].mode : GEO_PIN_STRICT;
+}
+
+static int
+name_has_pin_region(const struct geo_model *m, const struct geo_name *n, int pin)
+{
+	for (unsigned i = 0; i < n->nregions; i++)
+		if (geo_region_pin(m, n->regions[i]) == pin)
+			return 1;
+	return 0;
+}
+
+int
+geo_name_check_residency(const struct geo_model *m, const struct geo_name *n, int *pin)
+{
+	/* Every pin governs every name it is not exempted from, even a pin
+	 * with no countries yet: SPEC 5b asks for the proof per pin, and a
+	 * pin gaining a country later must not silently route abroad. */
+	for (size_t p = 0; p < m->npins; p++) {
+		if (n->exempt & (UINT32_C(1) << p))
+			continue;
+		if (!name_has_pin_region(m, n, (int)p)) {
+			if (pin != NULL)
+				*pin = (int)p;
+			return -EPERM;
+		}
+	}
+	return 0;
+}
