@@ -54,9 +54,15 @@ net_client_from(const struct sockaddr *sa, struct query_client *c)
 		c->port = ntohs(s4->sin_port);
 	} else {
 		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-		c->family = 6;
-		memcpy(c->addr, &s6->sin6_addr, 16);
 		c->port = ntohs(s6->sin6_port);
+		/* an IPv4 client seen through a mapped address is an IPv4 client */
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			c->family = 4;
+			memcpy(c->addr, s6->sin6_addr.s6_addr + 12, 4);
+		} else {
+			c->family = 6;
+			memcpy(c->addr, &s6->sin6_addr, 16);
+		}
 	}
 }
 
