@@ -6,30 +6,14 @@
 #include <string.h>
 
 #include "dnsd/health.h"
-#include "dnsd/query.h"
+#include "dnsd/query_int.h"
 #include "dnsd/wire.h"
 
 /* RFC 1034 leaves chain length open; 8 is BIND's and NSD's order of size
  * and stops loops without a visited set. */
 #define CNAME_HOPS_MAX 8
-/* Additional-section targets collected while answering. */
-#define ADDL_MAX 32
 #define VERSION_TXT "dnsd " DNSD_VERSION
 
-struct qctx {
-	const struct snap *s;
-	const struct wire_query *q;
-	const struct query_client *client;
-	struct metrics_worker *m;
-	struct wire_buf b;
-	uint16_t count[4];		/* qd an ns ar as written */
-	unsigned rcode;
-	int aa;
-	int ecs_scope;
-	size_t naddl;
-	const struct zone_node *addl[ADDL_MAX];
-	int addl_required;		/* referral glue: TC when it does not fit */
-};
 
 static void
 put_rrset(struct qctx *x, int section, const uint8_t *owner, const struct zone_rrset *set, uint32_t ttl)
@@ -115,8 +99,8 @@ client_addr(const struct qctx *x, struct geo_addr *a)
 	a->prefix = a->family == 4 ? 32 : 128;
 }
 
-static enum hc_force
-region_force(const struct qctx *x, int r)
+enum hc_force
+query_region_force(const struct qctx *x, int r)
 {
 	if (x->s->health == NULL)
 		return HC_AUTO;
@@ -125,8 +109,8 @@ region_force(const struct qctx *x, int r)
 
 /* Forced states replace check results; an endpoint with no verdict yet
  * counts as up (SPEC 7). */
-static int
-endpoint_up(const struct qctx *x, int r, size_t e)
+int
+query_endpoint_up(const struct qctx *x, int r, size_t e)
 {
 	uint32_t w;
 
@@ -160,16 +144,25 @@ health_view(const struct qctx *x, const struct geo_name *gn, struct geo_view *v)
 	v->up[0] = v->up[1] = 0;
 	for (int i = 0; i < gn->nregions; i++) {
 		int r = gn->regions[i];
-		enum hc_force f = region_force(x, r);
+		enum hc_force f = query_region_force(x, r);
 		uint64_t bit = 1ull << r;
 		if (f == HC_FORCE_DOWN)
 			continue;
 		for (size_t e = 0; e < c->regions[r].nendpoints; e++) {
 			int fam = c->regions[r].endpoints[e].family == 4 ? GEO_FAM_A : GEO_FAM_AAAA;
-			if (f == HC_FORCE_UP ? !endpoint_forced_down(x, r, e) : endpoint_up(x, r, e))
+			if (f == HC_FORCE_UP ? !endpoint_forced_down(x, r, e) : query_endpoint_up(x, r, e))
 				v->up[fam] |= bit;
 		}
 	}
+}
+
+void
+query_geo_eval(const struct qctx *x, const struct geo_name *gn, struct geo_eval *ev)
+{
+	ev->via_ecs = x->q->ecs && x->q->ecs_addr.prefix > 0;
+	client_addr(x, &ev->client);
+	geo_locate(x->s->conf->geo, &ev->client, &ev->loc);
+	health_view(x, gn, &ev->view);
 }
 
 enum put_mode { PUT_UP, PUT_ALL };
@@ -184,12 +177,12 @@ put_region(struct qctx *x, const uint8_t *owner, int r, int fam, uint32_t ttl, e
 	int want = fam == GEO_FAM_A ? 4 : 6, any_up = 0;
 
 	for (size_t e = 0; e < reg->nendpoints && mode == PUT_UP; e++)
-		any_up |= reg->endpoints[e].family == want && endpoint_up(x, r, e);
+		any_up |= reg->endpoints[e].family == want && query_endpoint_up(x, r, e);
 	for (size_t e = 0; e < reg->nendpoints; e++) {
 		const struct conf_endpoint *ep = &reg->endpoints[e];
 		if (ep->family != want)
 			continue;
-		if (mode == PUT_UP && (any_up ? !endpoint_up(x, r, e) : endpoint_forced_down(x, r, e)))
+		if (mode == PUT_UP && (any_up ? !query_endpoint_up(x, r, e) : endpoint_forced_down(x, r, e)))
 			continue;
 		wire_put_rr(&x->b, owner, want == 4 ? WIRE_T_A : WIRE_T_AAAA, WIRE_C_IN, ttl,
 			    ep->addr, want == 4 ? 4 : 16, 0, NULL);
@@ -219,16 +212,12 @@ static void
 answer_geo(struct qctx *x, const struct zone *z, const struct zone_node *n, const uint8_t *owner, uint16_t qtype)
 {
 	const struct zone_geo *g = n->geo;
-	struct geo_location loc;
+	struct geo_eval ev;
 	struct geo_decision d;
-	struct geo_view view;
-	struct geo_addr ca;
 	int fam = geo_family(qtype);
 
-	client_addr(x, &ca);
-	geo_locate(x->s->conf->geo, &ca, &loc);
-	health_view(x, &g->gn, &view);
-	geo_decide(x->s->conf->geo, &g->gn, &loc, fam, &view, &d);
+	query_geo_eval(x, &g->gn, &ev);
+	geo_decide(x->s->conf->geo, &g->gn, &ev.loc, fam, &ev.view, &d);
 	count_decision(x, &d);
 	x->ecs_scope = (x->q->ecs && x->q->ecs_addr.prefix > 0) ? (int)d.scope : 0;
 	if (d.policy == GEO_POLICY_ALL_DOWN && d.all_down == GEO_ALL_DOWN_SERVFAIL) {
@@ -375,7 +364,7 @@ answer_chaos(struct qctx *x)
 	else if (name_is(n, "hostname.bind") || name_is(n, "id.server"))
 		s = x->s->conf->identity;
 	else {
-		x->rcode = WIRE_RCODE_REFUSED;
+		query_explain(x);
 		return;
 	}
 	x->aa = 1;
