@@ -3,9 +3,11 @@
  * negative answers, RFC 4592 wildcards, RFC 8482 ANY, RFC 6891 EDNS,
  * RFC 7871 ECS).  Runs on workers; never allocates, takes no lock.
  */
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "dnsd/health.h"
+#include "dnsd/log.h"
 #include "dnsd/query_int.h"
 #include "dnsd/wire.h"
 
@@ -219,6 +221,8 @@ answer_geo(struct qctx *x, const struct zone *z, const struct zone_node *n, cons
 	query_geo_eval(x, &g->gn, &ev);
 	geo_decide(x->s->conf->geo, &g->gn, &ev.loc, fam, &ev.view, &d);
 	count_decision(x, &d);
+	x->pin = d.pin;
+	x->region = d.nchosen > 0 ? d.chosen[0] : -1;
 	x->ecs_scope = (x->q->ecs && x->q->ecs_addr.prefix > 0) ? (int)d.scope : 0;
 	if (d.policy == GEO_POLICY_ALL_DOWN && d.all_down == GEO_ALL_DOWN_SERVFAIL) {
 		x->rcode = WIRE_RCODE_SERVFAIL;
@@ -479,6 +483,23 @@ count_query(struct qctx *x, enum query_proto proto, int dropped)
 		METRICS_INC(x->m->truncated);
 }
 
+/* One logfmt line per query when log.queries is on; off, it costs one
+ * branch.  A line is one write(2) from a stack buffer: no allocation. */
+static void
+log_query(const struct qctx *x, enum query_proto proto)
+{
+	const struct geo_model *m = x->s->conf->geo;
+	char client[INET6_ADDRSTRLEN], qname[DNAME_MAX * 4 + 2];
+
+	inet_ntop(x->client->family == 4 ? AF_INET : AF_INET6, x->client->addr, client, sizeof(client));
+	dname_to_text(x->q->qname, qname, sizeof(qname));
+	log_msg(LOG_LVL_INFO, "query", "client=%s proto=%s qname=%s qtype=%u rcode=%s region=%s pin=%s",
+		client, proto == QUERY_TCP ? "tcp" : "udp", qname, x->q->qtype,
+		metrics_rcode_label(metrics_rcode_index(x->rcode)),
+		x->region >= 0 ? geo_region_name(m, x->region) : "none",
+		x->pin >= 0 ? geo_pin_name(m, x->pin) : "none");
+}
+
 size_t
 query_answer(const struct snap *s, const uint8_t *pkt, size_t len,
 	     const struct query_client *client, enum query_proto proto, uint8_t *out, size_t cap,
@@ -494,6 +515,7 @@ query_answer(const struct snap *s, const uint8_t *pkt, size_t len,
 	x.q = &q;
 	x.client = client;
 	x.m = m;
+	x.region = x.pin = -1;
 	if (rc == WIRE_EDROP) {
 		count_query(&x, proto, 1);
 		return 0;
@@ -523,5 +545,7 @@ query_answer(const struct snap *s, const uint8_t *pkt, size_t len,
 		x.rcode = WIRE_RCODE_SERVFAIL;	/* over 64 KiB: nothing sensible fits */
 	finish(&x, pkt, limit, 1);
 	count_query(&x, proto, x.b.overflow);
+	if (s->conf->log.queries)
+		log_query(&x, proto);
 	return x.b.overflow ? 0 : x.b.len;
 }

@@ -25,6 +25,7 @@ struct qctx {
 	size_t naddl;
 	const struct zone_node *addl[ADDL_MAX];
 	int addl_required;		/* referral glue: TC when it does not fit */
+	int region, pin;		/* geo answers: first region answered, pin; else -1 */
 };
 
 /* Everything a geo decision reads besides the name: the client address
