@@ -160,21 +160,36 @@ socket_reason(int e, char *buf, size_t len)
 	}
 }
 
+/* libevent queues OpenSSL's error codes and then its own SSL_get_error()
+ * value (no library): the first with a library names the cause.  A failed
+ * certificate check is clearest from the verify result. */
+static const char *
+tls_reason(struct hc_probe *p, char *buf, size_t len)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(p->bev);
+	unsigned long e, first = 0;
+	long vr;
+
+	while ((e = bufferevent_get_openssl_error(p->bev)) != 0)
+		if (first == 0 && ERR_GET_LIB(e) != 0)
+			first = e;
+	if (p->t.verify && ssl != NULL && (vr = SSL_get_verify_result(ssl)) != X509_V_OK) {
+		snprintf(buf, len, "tls error: certificate verify failed: %s", X509_verify_cert_error_string(vr));
+		return buf;
+	}
+	if (first == 0)
+		return NULL;
+	snprintf(buf, len, "tls error: %s", ERR_reason_error_string(first) ? ERR_reason_error_string(first) : "unknown");
+	return buf;
+}
+
 static const char *
 error_reason(struct hc_probe *p, char *buf, size_t len)
 {
-	unsigned long ssl = 0, e;
+	const char *why;
 
-	if (p->t.type == CONF_CHECK_HTTPS)
-		while ((e = bufferevent_get_openssl_error(p->bev)) != 0)
-			ssl = e;
-	if (ssl != 0) {
-		char r[120];
-		ERR_error_string_n(ssl, r, sizeof(r));
-		const char *reason = ERR_reason_error_string(ssl);
-		snprintf(buf, len, "tls error: %s", reason ? reason : r);
-		return buf;
-	}
+	if (p->t.type == CONF_CHECK_HTTPS && (why = tls_reason(p, buf, len)) != NULL)
+		return why;
 	return socket_reason(EVUTIL_SOCKET_ERROR(), buf, len);
 }
 
@@ -182,7 +197,7 @@ static void
 on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct hc_probe *p = arg;
-	char buf[64];
+	char buf[160];
 
 	if (what & BEV_EVENT_CONNECTED) {
 		if (p->t.type == CONF_CHECK_TCP)

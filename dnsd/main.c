@@ -15,7 +15,10 @@
 #include <event2/event.h>
 #include <urcu.h>
 
+#include "dnsd/ctl.h"
+#include "dnsd/health.h"
 #include "dnsd/log.h"
+#include "dnsd/metrics.h"
 #include "dnsd/net.h"
 #include "dnsd/snap.h"
 #include "dnsd/zload.h"
@@ -26,7 +29,7 @@ struct opts {
 };
 
 static const char *g_conf_file;
-static struct health *g_health;	/* NULL until the checker is wired in */
+static struct health *g_health;	/* the checker; outlives every snapshot */
 
 static void
 usage(FILE *out)
@@ -97,25 +100,26 @@ run_check(const char *file)
 	return 0;
 }
 
-static void
-reload(void)
+/* SIGHUP and POST /v1/reload both land here, on the main thread.  0, or
+ * -EINVAL with the errors in err (the old snapshot keeps serving). */
+static int
+reload_conf(void *arg, struct dnsd_err *err)
 {
-	struct dnsd_err *err = calloc(1, sizeof(*err));
 	struct snap *next;
 
-	if (err == NULL)
-		return;
 	if ((next = snap_load(g_conf_file, g_health, err)) == NULL) {
 		int n = err->count < DNSD_ERR_MAX ? err->count : DNSD_ERR_MAX;
 		for (int i = 0; i < n; i++)
 			log_msg(LOG_LVL_ERROR, "reload_error", "error=\"%s\"", err->msg[i]);
 		log_msg(LOG_LVL_ERROR, "reload", "result=error errors=%d", err->count);
-	} else {
-		log_msg(LOG_LVL_INFO, "reload", "result=ok zones=%zu records=%zu generation=%llu",
-			next->zones.nzones, count_records(next), (unsigned long long)next->generation);
-		snap_publish(next);
+		metrics_reload_done(0);
+		return -EINVAL;
 	}
-	free(err);
+	log_msg(LOG_LVL_INFO, "reload", "result=ok zones=%zu records=%zu generation=%llu",
+		next->zones.nzones, count_records(next), (unsigned long long)next->generation);
+	snap_publish(next);
+	metrics_reload_done(1);
+	return 0;
 }
 
 static void
@@ -124,7 +128,10 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	struct event_base *base = arg;
 
 	if (sig == SIGHUP) {
-		reload();
+		struct dnsd_err *err = calloc(1, sizeof(*err));
+		if (err != NULL)
+			reload_conf(NULL, err);
+		free(err);
 		return;
 	}
 	log_msg(LOG_LVL_INFO, "stop", "signal=%d", (int)sig);
@@ -158,6 +165,7 @@ serve(struct snap *first, int foreground)
 	struct event_base *base = NULL;
 	struct event *sigs[4] = { NULL };
 	static const int signals[4] = { SIGHUP, SIGTERM, SIGINT, SIGQUIT };
+	struct ctl *ctl = NULL;
 	struct net *net;
 	int rc = 1;
 
@@ -180,12 +188,21 @@ serve(struct snap *first, int foreground)
 		if (sigs[i] == NULL || event_add(sigs[i], NULL) < 0)
 			goto out;
 	}
+	if (hc_start(g_health) < 0)
+		goto out;
+	struct ctl_init ci = { .base = base, .listen = first->conf->control_listen, .health = g_health,
+			       .net = net, .reload = reload_conf };
+	if ((ctl = ctl_new(&ci, err)) == NULL) {
+		dnsd_err_print(err, stderr);
+		goto out;
+	}
 	log_msg(LOG_LVL_INFO, "start", "version=%s zones=%zu records=%zu regions=%zu workers=%d listen=%zu",
 		DNSD_VERSION, first->zones.nzones, count_records(first), first->conf->nregions,
 		first->conf->workers, first->conf->nlisten);
 	event_base_dispatch(base);
 	rc = 0;
 out:
+	ctl_free(ctl);
 	for (int i = 0; i < 4; i++)
 		if (sigs[i])
 			event_free(sigs[i]);
@@ -212,15 +229,17 @@ main(int argc, char **argv)
 	if ((err = calloc(1, sizeof(*err))) == NULL)
 		return 1;
 	rcu_register_thread();
-	if ((s = snap_load(o.conf, g_health, err)) == NULL) {
+	if ((g_health = hc_new()) == NULL || (s = snap_load(o.conf, g_health, err)) == NULL) {
 		dnsd_err_print(err, stderr);
 		free(err);
+		hc_free(g_health);
 		return 1;
 	}
 	free(err);
 	log_setup(s->conf->log.level, s->conf->log.syslog);
 	rc = serve(s, o.foreground);
 	snap_publish(NULL);
+	hc_free(g_health);	/* stops the checker, writes the state file */
 	rcu_unregister_thread();
 	return rc;
 }

@@ -37,9 +37,27 @@ struct metrics_worker {
 #define METRICS_INC(x) __atomic_store_n(&(x), __atomic_load_n(&(x), __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED)
 #define METRICS_GET(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
+struct snap;
+struct health;
+
 int metrics_qtype_index(uint16_t qtype);
 int metrics_rcode_index(unsigned rcode);
 const char *metrics_qtype_label(int index);
 const char *metrics_rcode_label(int index);
+
+/* Counts one finished reload (SIGHUP or POST /v1/reload), ok or not.  Main
+ * thread only (the one writer). */
+void metrics_reload_done(int ok);
+
+/* Writes the Prometheus text exposition (format 0.0.4) to out: the nw
+ * workers' counters summed, the health of every region and endpoint of
+ * snapshot s (borrowed, inside rcu_read_lock; h may be NULL: no health
+ * metrics), reloads and the snapshot generation.  Control thread; takes
+ * the checker's mutex briefly per endpoint, never a worker's lock. */
+void metrics_render(FILE *out, const struct metrics_worker *const *w, int nw,
+		    const struct snap *s, struct health *h);
+/* Writes s as a Prometheus label value: backslash, quote and newline
+ * escaped. */
+void metrics_label(FILE *out, const char *s);
 
 #endif

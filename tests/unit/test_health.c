@@ -1,0 +1,463 @@
+/*
+ * test_health.c -- the health checker's pure parts with an injected clock:
+ * the rise/fall state machine, the schedule (start-to-start intervals,
+ * staggering, the failover bound), SPEC 7 region states, the state file
+ * round trip with its age limit, and slots/forced states/restore through
+ * hc_apply_conf without the checker thread.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "dnsd/conf.h"
+#include "dnsd/hc_int.h"
+#include "dnsd/health.h"
+
+static char tmpdir[64];
+
+static const char *
+tmp_path(const char *name)
+{
+	static char path[4][256];
+	static int slot;
+	char *p = path[slot++ % 4];
+
+	snprintf(p, 256, "%s/%s", tmpdir, name);
+	return p;
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* --- rise/fall ------------------------------------------------------------ */
+
+struct sm_case {
+	const char *name;
+	unsigned rise, fall;
+	enum hc_state start;
+	const char *results;	/* '+' success, '-' failure */
+	const char *states;	/* state after each: u(p) d(own) */
+};
+
+static const struct sm_case sm_cases[] = {
+	{ "first success decides", 2, 2, HC_UNKNOWN, "+", "u" },
+	{ "first failure decides", 2, 2, HC_UNKNOWN, "-", "d" },
+	{ "fall 2: one failure is not enough", 2, 2, HC_UP, "-+-+", "uuuu" },
+	{ "fall 2: two in a row", 2, 2, HC_UP, "+--", "uud" },
+	{ "rise 2: one success is not enough", 2, 2, HC_DOWN, "+-+-", "dddd" },
+	{ "rise 2: two in a row", 2, 2, HC_DOWN, "-++", "ddu" },
+	{ "rise 3 fall 1", 3, 1, HC_UP, "-+++", "dddu" },
+	{ "counters reset at a change", 2, 2, HC_UP, "--+-+", "uddd" "d" },
+	{ "flap settles", 2, 3, HC_UP, "--+---++", "uuuuuddu" },
+	{ "rise 1 fall 1 follows every result", 1, 1, HC_UNKNOWN, "+-+-", "udud" },
+};
+
+static void
+test_sm_table(void **state)
+{
+	for (size_t i = 0; i < sizeof(sm_cases) / sizeof(sm_cases[0]); i++) {
+		const struct sm_case *c = &sm_cases[i];
+		struct hc_sm sm = { .state = c->start };
+		for (size_t k = 0; c->results[k]; k++) {
+			enum hc_state before = sm.state;
+			int changed = hc_sm_step(&sm, c->results[k] == '+', c->rise, c->fall);
+			enum hc_state want = c->states[k] == 'u' ? HC_UP : HC_DOWN;
+			if (sm.state != want || changed != (sm.state != before))
+				fail_msg("%s: after result %zu state %d, want %d", c->name, k, sm.state, want);
+		}
+	}
+}
+
+/* --- schedule ------------------------------------------------------------- */
+
+static void
+test_sched_start_to_start(void **state)
+{
+	/* a check that hangs until its timeout does not push the next one */
+	assert_true(hc_sched_next(10.0, 10.5, 1.0) == 11.0);
+	assert_true(hc_sched_next(10.0, 10.999, 1.0) == 11.0);
+	/* a stalled loop skips missed slots but keeps the phase */
+	assert_true(hc_sched_next(10.0, 13.2, 1.0) == 14.0);
+	assert_true(hc_sched_next(10.25, 12.0, 0.5) == 12.25);
+	assert_true(hc_sched_next(10.0, 11.0, 1.0) == 12.0);
+}
+
+static void
+test_stagger(void **state)
+{
+	const size_t n = 1000;
+	double prev = -1;
+
+	for (size_t i = 0; i < n; i++) {
+		double f = hc_first_offset(i, n, 2.0), p = hc_phase(i, n, 2.0);
+		assert_true(f >= 0 && f < HC_FIRST_SPREAD);	/* first round: at once */
+		assert_true(p >= 0 && p < 2.0);
+		assert_true(p > prev);		/* distinct, in order */
+		if (i > 0)
+			assert_true(p - prev > 2.0 / n - 1e-9 && p - prev < 2.0 / n + 1e-9);
+		/* the second check never comes sooner than one interval after the first */
+		assert_true(2.0 + p >= f + 2.0 - 1e-9);
+		prev = p;
+	}
+	/* a short interval bounds the first spread too */
+	assert_true(hc_first_offset(9, 10, 0.05) < 0.05);
+	assert_true(hc_first_offset(0, 0, 1) == 0 && hc_phase(3, 0, 1) == 0);
+}
+
+/* Simulates one endpoint: checks every interval from the start of the
+ * previous one, results after rtt (or at timeout when dead); returns when
+ * the state went down after a death at `death`. */
+static double
+simulate_failover(double interval, double timeout, unsigned fall, double phase, double death)
+{
+	struct hc_sm sm = { .state = HC_UP };
+	double t = phase;
+
+	for (int k = 0; k < 1000; t = hc_sched_next(t, t, interval), k++) {
+		int dead = t >= death;
+		double done = t + (dead ? timeout : 0.001);
+		if (hc_sm_step(&sm, !dead, 2, fall) && sm.state == HC_DOWN)
+			return done;
+	}
+	return -1;
+}
+
+static void
+test_failover_bound(void **state)
+{
+	/* every death time and phase: down within interval*fall + timeout (+1 s slack in SPEC) */
+	for (double death = 5.0; death < 7.0; death += 0.07)
+		for (double phase = 0; phase < 1.0; phase += 0.13) {
+			double down = simulate_failover(1.0, 0.5, 2, phase, death);
+			assert_true(down > death);
+			assert_true(down - death <= 1.0 * 2 + 0.5 + 1e-9);
+		}
+	for (double death = 5.0; death < 9.0; death += 0.3) {
+		double down = simulate_failover(2.0, 1.0, 3, 0.4, death);
+		assert_true(down - death <= 2.0 * 3 + 1.0 + 1e-9);
+	}
+}
+
+/* --- region states (SPEC 7) ----------------------------------------------- */
+
+#define W(st, f) ((uint32_t)(st) | (uint32_t)(f) << 2)
+
+static void
+test_region_family_state(void **state)
+{
+	uint32_t up_down[2] = { W(HC_UP, HC_AUTO), W(HC_DOWN, HC_AUTO) };
+	uint32_t down_down[2] = { W(HC_DOWN, HC_AUTO), W(HC_DOWN, HC_AUTO) };
+	uint32_t unk_down[2] = { W(HC_UNKNOWN, HC_AUTO), W(HC_DOWN, HC_AUTO) };
+	uint32_t forced_down[2] = { W(HC_UP, HC_FORCE_DOWN), W(HC_UP, HC_FORCE_DOWN) };
+	uint32_t forced_up[1] = { W(HC_DOWN, HC_FORCE_UP) };
+	uint32_t mixed[2] = { W(HC_DOWN, HC_AUTO), W(HC_UP, HC_FORCE_DOWN) };
+
+	assert_int_equal(hc_region_family_state(HC_AUTO, up_down, 2), HC_UP);
+	assert_int_equal(hc_region_family_state(HC_AUTO, down_down, 2), HC_DOWN);
+	assert_int_equal(hc_region_family_state(HC_AUTO, unk_down, 2), HC_UNKNOWN);
+	assert_int_equal(hc_region_family_state(HC_AUTO, forced_down, 2), HC_DOWN);
+	assert_int_equal(hc_region_family_state(HC_AUTO, forced_up, 1), HC_UP);
+	assert_int_equal(hc_region_family_state(HC_FORCE_DOWN, up_down, 2), HC_DOWN);
+	/* forced up: up for a family while some endpoint is not forced down */
+	assert_int_equal(hc_region_family_state(HC_FORCE_UP, down_down, 2), HC_UP);
+	assert_int_equal(hc_region_family_state(HC_FORCE_UP, mixed, 2), HC_UP);
+	assert_int_equal(hc_region_family_state(HC_FORCE_UP, forced_down, 2), HC_DOWN);
+
+	uint32_t w = hc_region_word_make(HC_FORCE_UP, HC_DOWN, HC_UP);
+	assert_int_equal(HC_WORD_FORCE(w), HC_FORCE_UP);
+	assert_int_equal(HC_WORD_STATE(w), HC_UP);
+	assert_int_equal(HC_WORD_FAM(w, GEO_FAM_A), HC_DOWN);
+	assert_int_equal(HC_WORD_FAM(w, GEO_FAM_AAAA), HC_UP);
+	assert_int_equal(HC_WORD_STATE(hc_region_word_make(HC_AUTO, HC_UNKNOWN, HC_DOWN)), HC_UNKNOWN);
+	assert_int_equal(hc_word_effective(W(HC_UNKNOWN, HC_AUTO)), HC_UNKNOWN);
+	assert_int_equal(hc_word_effective(W(HC_DOWN, HC_FORCE_UP)), HC_UP);
+	assert_int_equal(hc_word_effective(W(HC_UP, HC_FORCE_DOWN)), HC_DOWN);
+}
+
+/* --- state file ----------------------------------------------------------- */
+
+static void
+test_state_file_round_trip(void **state)
+{
+	const char *path = tmp_path("rt-state.json");
+	struct hc_saved in[3] = {
+		{ .kind = HC_SAVED_REGION, .name = "eu-west", .force = HC_FORCE_DOWN },
+		{ .kind = HC_SAVED_ENDPOINT, .name = "192.0.2.10", .force = HC_AUTO, .state = HC_DOWN,
+		  .since = 1000, .at = 1500 },
+		{ .kind = HC_SAVED_ENDPOINT, .name = "2001:db8::10", .force = HC_FORCE_UP },
+	}, *out;
+	size_t n;
+
+	assert_int_equal(hc_state_write(path, in, 3, 2000), 0);
+	assert_int_equal(access(tmp_path("rt-state.json.tmp"), F_OK), -1);	/* renamed away */
+	assert_int_equal(hc_state_read(path, &out, &n), 0);
+	assert_int_equal(n, 3);
+	for (size_t i = 0; i < 3; i++) {
+		const struct hc_saved *o = NULL;
+		for (size_t k = 0; k < n; k++)
+			if (strcmp(out[k].name, in[i].name) == 0)
+				o = &out[k];
+		assert_non_null(o);
+		assert_int_equal(o->kind, in[i].kind);
+		assert_int_equal(o->force, in[i].force);
+		assert_int_equal(o->state, in[i].state);
+		assert_int_equal(o->since, in[i].since);
+		assert_int_equal(o->at, in[i].at);
+	}
+	/* age limit: fresh up to max_age after the last confirmation */
+	assert_true(hc_saved_fresh(&in[1], 1500 + 600, 600));
+	assert_false(hc_saved_fresh(&in[1], 1500 + 601, 600));
+	assert_false(hc_saved_fresh(&in[1], 1400, 600));	/* from the future */
+	assert_false(hc_saved_fresh(&in[2], 1500, 600));	/* no state saved */
+	assert_false(hc_saved_fresh(&in[0], 1500, 600));	/* regions have none */
+	free(out);
+}
+
+static void
+test_state_file_bad(void **state)
+{
+	static const char *const bad[] = {
+		"not json",
+		"[]",
+		"{\"version\": 2, \"regions\": {}}",
+		"{\"version\": 1, \"regions\": {\"x\": {\"forced\": \"sideways\"}}}",
+		"{\"version\": 1, \"endpoints\": {\"192.0.2.1\": {\"forced\": \"auto\", \"state\": \"up\"}}}",
+		"{\"version\": 1, \"endpoints\": {\"192.0.2.1\": {\"state\": \"maybe\", \"since\": 1, \"at\": 1}}}",
+		"{\"version\": 1, \"regions\": []}",
+	};
+	struct hc_saved *v;
+	size_t n;
+
+	assert_int_equal(hc_state_read(tmp_path("missing.json"), &v, &n), -ENOENT);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_file(tmp_path("bad.json"), bad[i]);
+		if (hc_state_read(tmp_path("bad.json"), &v, &n) != -EINVAL)
+			fail_msg("accepted bad state file: %s", bad[i]);
+		assert_null(v);
+		assert_int_equal(n, 0);
+	}
+	assert_int_equal(hc_state_write("/nonexistent-dir/x/state.json", NULL, 0, 1), -ENOENT);
+}
+
+/* --- probe pieces --------------------------------------------------------- */
+
+static void
+test_probe_status_line(void **state)
+{
+	static const struct { const char *line; int want; } cases[] = {
+		{ "HTTP/1.1 200 OK", 200 },
+		{ "HTTP/1.0 503 Service Unavailable", 503 },
+		{ "HTTP/1.1 204", 204 },
+		{ "HTTP/2 200", -EINVAL },
+		{ "HTTP/1.1 20 OK", -EINVAL },
+		{ "HTTP/1.1 2000 OK", -EINVAL },
+		{ "HTTP/1.1 abc OK", -EINVAL },
+		{ "SSH-2.0-OpenSSH_9.2", -EINVAL },
+		{ "", -EINVAL },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (hc_probe_status(cases[i].line, strlen(cases[i].line)) != cases[i].want)
+			fail_msg("status line \"%s\"", cases[i].line);
+}
+
+static void
+test_probe_host_header(void **state)
+{
+	struct hc_target t = { .type = CONF_CHECK_HTTP, .family = 4, .text = "192.0.2.1", .port = 80 };
+	char buf[300];
+
+	hc_probe_host(&t, buf, sizeof(buf));
+	assert_string_equal(buf, "192.0.2.1");
+	t.port = 8080;
+	hc_probe_host(&t, buf, sizeof(buf));
+	assert_string_equal(buf, "192.0.2.1:8080");
+	t = (struct hc_target){ .type = CONF_CHECK_HTTPS, .family = 6, .text = "2001:db8::1", .port = 443 };
+	hc_probe_host(&t, buf, sizeof(buf));
+	assert_string_equal(buf, "[2001:db8::1]");
+	t.port = 8443;
+	hc_probe_host(&t, buf, sizeof(buf));
+	assert_string_equal(buf, "[2001:db8::1]:8443");
+	snprintf(t.host, sizeof(t.host), "www.example.com");
+	hc_probe_host(&t, buf, sizeof(buf));
+	assert_string_equal(buf, "www.example.com");
+}
+
+/* --- slots, forced states and restore through hc_apply_conf ---------------- */
+
+static struct dnsd_conf *
+load_conf(const char *regions)
+{
+	char text[4096];
+	struct dnsd_err *err = calloc(1, sizeof(*err));
+	struct dnsd_conf *c;
+
+	snprintf(text, sizeof(text),
+		 "{\"listen\": [\"127.0.0.1:5353\"], \"zones\": [\"zone.json\"],\n"
+		 " \"state_file\": \"state.json\", \"health\": {\"state_max_age\": 600},\n"
+		 " \"regions\": {%s},\n"
+		 " \"checks\": {\"web\": {\"type\": \"http\", \"port\": 8080, \"interval\": 1, \"timeout\": 0.5}}}\n",
+		 regions);
+	write_file(tmp_path("dnsd.json"), text);
+	c = conf_load(tmp_path("dnsd.json"), err);
+	if (c == NULL)
+		fail_msg("conf_load: %s", err->count ? err->msg[0] : "?");
+	free(err);
+	return c;
+}
+
+struct slots {
+	uint32_t region[8];
+	uint32_t ep_store[8][4];
+	uint32_t *ep[8];
+};
+
+static void
+apply(struct health *h, const struct dnsd_conf *c, struct slots *s)
+{
+	for (int i = 0; i < 8; i++)
+		s->ep[i] = s->ep_store[i];
+	assert_int_equal(hc_apply_conf(h, c, s->ep, s->region), 0);
+}
+
+static const char regions_v1[] =
+	"\"us\": {\"location\": [39, -77], \"endpoints\": [\"192.0.2.10\", \"192.0.2.11\"], \"check\": \"web\"},"
+	"\"eu\": {\"location\": [53, -6], \"endpoints\": [\"198.51.100.10\", \"2001:db8::10\"], \"check\": \"web\"},"
+	"\"static\": {\"location\": [1, 103], \"endpoints\": [\"203.0.113.10\"]}";
+static const char regions_v2[] =
+	"\"eu\": {\"location\": [53, -6], \"endpoints\": [\"2001:db8::10\", \"198.51.100.99\"], \"check\": \"web\"},"
+	"\"us\": {\"location\": [39, -77], \"endpoints\": [\"192.0.2.11\"]}";
+
+static void
+test_apply_restore_force(void **state)
+{
+	char saved[1024];
+	long now = (long)time(NULL);
+	struct dnsd_conf *c1 = NULL, *c2 = NULL;
+	struct health *h = hc_new();
+	struct slots s1, s2;
+	struct hc_endpoint_info in;
+
+	/* a fresh down, a stale down, forced region and endpoint */
+	snprintf(saved, sizeof(saved),
+		 "{\"version\": 1, \"written\": %ld,\n"
+		 " \"regions\": {\"eu\": {\"forced\": \"down\"}, \"gone\": {\"forced\": \"up\"}},\n"
+		 " \"endpoints\": {\"192.0.2.10\": {\"forced\": \"auto\", \"state\": \"down\", \"since\": %ld, \"at\": %ld},\n"
+		 "               \"192.0.2.11\": {\"forced\": \"auto\", \"state\": \"down\", \"since\": 1, \"at\": %ld},\n"
+		 "               \"203.0.113.10\": {\"forced\": \"down\"}}}\n",
+		 now, now - 100, now - 10, now - 601);
+	write_file(tmp_path("state.json"), saved);
+	c1 = load_conf(regions_v1);
+	assert_non_null(h);
+	apply(h, c1, &s1);
+
+	/* fresh last-known state kept, stale one unknown, no-check endpoint up */
+	assert_int_equal(HC_WORD_STATE(hc_endpoint_word(h, s1.ep[0][0])), HC_DOWN);
+	assert_int_equal(HC_WORD_STATE(hc_endpoint_word(h, s1.ep[0][1])), HC_UNKNOWN);
+	assert_int_equal(HC_WORD_STATE(hc_endpoint_word(h, s1.ep[2][0])), HC_UP);
+	assert_int_equal(HC_WORD_FORCE(hc_endpoint_word(h, s1.ep[2][0])), HC_FORCE_DOWN);
+	assert_int_equal(HC_WORD_FORCE(hc_region_word(h, s1.region[1])), HC_FORCE_DOWN);
+	assert_int_equal(HC_WORD_FAM(hc_region_word(h, s1.region[1]), GEO_FAM_A), HC_DOWN);
+	assert_int_equal(HC_WORD_FAM(hc_region_word(h, s1.region[0]), GEO_FAM_A), HC_UNKNOWN);
+	assert_int_equal(HC_WORD_FAM(hc_region_word(h, s1.region[2]), GEO_FAM_A), HC_DOWN);
+	assert_int_equal(hc_endpoint_info(h, s1.ep[0][0], &in), 0);
+	assert_int_equal(in.last_change, now - 100);
+	assert_false(hc_ready(h));	/* not started: geo answers wait */
+
+	/* forcing: unknown names change nothing; known ones rewrite the file */
+	assert_int_equal(hc_force_region(h, "nowhere", HC_FORCE_UP), -ENOENT);
+	assert_int_equal(hc_force_region(h, "gone", HC_FORCE_UP), -ENOENT);	/* not in this config */
+	assert_int_equal(hc_force_endpoint(h, "192.0.2.99", HC_FORCE_UP), -ENOENT);
+	assert_int_equal(hc_force_endpoint(h, "not-an-address", HC_FORCE_UP), -ENOENT);
+	assert_int_equal(hc_force_region(h, "eu", HC_AUTO), 0);
+	assert_int_equal(hc_force_endpoint(h, "2001:0db8:0::10", HC_FORCE_UP), 0);	/* any spelling */
+	assert_int_equal(HC_WORD_FORCE(hc_endpoint_word(h, s1.ep[1][1])), HC_FORCE_UP);
+	assert_int_equal(HC_WORD_FAM(hc_region_word(h, s1.region[1]), GEO_FAM_AAAA), HC_UP);
+
+	struct hc_saved *v;
+	size_t n;
+	int seen_gone = 0, seen_v6 = 0;
+	assert_int_equal(hc_state_read(tmp_path("state.json"), &v, &n), 0);
+	for (size_t i = 0; i < n; i++) {
+		seen_gone |= strcmp(v[i].name, "gone") == 0 && v[i].force == HC_FORCE_UP;
+		seen_v6 |= strcmp(v[i].name, "2001:db8::10") == 0 && v[i].force == HC_FORCE_UP;
+		if (strcmp(v[i].name, "eu") == 0)
+			assert_int_equal(v[i].force, HC_AUTO);
+	}
+	assert_true(seen_gone);	/* forced states of absent regions are kept */
+	assert_true(seen_v6);
+	free(v);
+
+	/* reload: survivors keep slot and state, a new endpoint is unknown,
+	 * a region losing its check makes its endpoints up */
+	c2 = load_conf(regions_v2);
+	apply(h, c2, &s2);
+	assert_int_equal(s2.ep[0][0], s1.ep[1][1]);
+	assert_int_equal(s2.ep[1][0], s1.ep[0][1]);
+	assert_int_equal(s2.region[0], s1.region[1]);
+	assert_int_equal(s2.region[1], s1.region[0]);
+	assert_int_equal(HC_WORD_FORCE(hc_endpoint_word(h, s2.ep[0][0])), HC_FORCE_UP);
+	assert_int_equal(HC_WORD_STATE(hc_endpoint_word(h, s2.ep[0][1])), HC_UNKNOWN);
+	assert_int_equal(HC_WORD_STATE(hc_endpoint_word(h, s2.ep[1][0])), HC_UP);
+	assert_int_equal(hc_force_endpoint(h, "192.0.2.10", HC_FORCE_UP), -ENOENT);	/* removed */
+
+	hc_free(h);
+	conf_free(c1);
+	conf_free(c2);
+}
+
+static int
+setup(void **state)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_health.XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	write_file(tmp_path("zone.json"),
+		   "{\"origin\": \"example.com.\", \"ttl\": 300,\n"
+		   " \"soa\": {\"mname\": \"ns1\", \"rname\": \"hostmaster\", \"serial\": 1, \"refresh\": 3600,\n"
+		   "         \"retry\": 600, \"expire\": 1209600, \"minimum\": 300},\n"
+		   " \"records\": {\"@\": {\"NS\": [\"ns1\"]}, \"ns1\": {\"A\": [\"192.0.2.53\"]}}}\n");
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sm_table),
+		cmocka_unit_test(test_sched_start_to_start),
+		cmocka_unit_test(test_stagger),
+		cmocka_unit_test(test_failover_bound),
+		cmocka_unit_test(test_region_family_state),
+		cmocka_unit_test(test_state_file_round_trip),
+		cmocka_unit_test(test_state_file_bad),
+		cmocka_unit_test(test_probe_status_line),
+		cmocka_unit_test(test_probe_host_header),
+		cmocka_unit_test(test_apply_restore_force),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
