@@ -61,6 +61,9 @@ struct hc_region {
 struct health {
 	_Atomic uint32_t ep_word[HC_MAX_ENDPOINTS];
 	_Atomic uint32_t region_word[HC_MAX_REGIONS];
+	/* lock-free mirrors for health.dnsd. answered on workers */
+	_Atomic uint32_t ep_rtt_us[HC_MAX_ENDPOINTS];	/* HC_RTT_NONE: none yet */
+	_Atomic int64_t ep_changed[HC_MAX_ENDPOINTS];	/* unix time, 0 none */
 	atomic_int ready;
 	_Atomic int64_t ready_deadline;	/* monotonic ns; 0 until started */
 
@@ -207,6 +210,9 @@ publish_ep(struct health *h, uint32_t slot)
 	enum hc_state st = e->has_check ? e->sm.state : HC_UP;
 
 	atomic_store_explicit(&h->ep_word[slot], (uint32_t)st | (uint32_t)e->force << 2,
+			      memory_order_relaxed);
+	atomic_store_explicit(&h->ep_changed[slot], (int64_t)e->last_change, memory_order_relaxed);
+	atomic_store_explicit(&h->ep_rtt_us[slot], e->rtt < 0 ? HC_RTT_NONE : (uint32_t)(e->rtt * 1e6),
 			      memory_order_relaxed);
 }
 
@@ -672,6 +678,7 @@ record_result(struct health *h, uint32_t slot, int ok, double rtt, const char *e
 		e->n_ok++;
 		e->rtt = rtt;
 		e->error[0] = '\0';
+		atomic_store_explicit(&h->ep_rtt_us[slot], (uint32_t)(rtt * 1e6), memory_order_relaxed);
 	} else {
 		e->n_fail++;
 		snprintf(e->error, sizeof(e->error), "%s", error);
@@ -1025,4 +1032,16 @@ hc_endpoint_info(struct health *h, uint32_t slot, struct hc_endpoint_info *out)
 	out->checks_failed = e->n_fail;
 	pthread_mutex_unlock(&h->mu);
 	return 0;
+}
+
+uint32_t
+hc_endpoint_rtt_us(const struct health *h, uint32_t slot)
+{
+	return atomic_load_explicit(&((struct health *)h)->ep_rtt_us[slot], memory_order_relaxed);
+}
+
+int64_t
+hc_endpoint_changed(const struct health *h, uint32_t slot)
+{
+	return atomic_load_explicit(&((struct health *)h)->ep_changed[slot], memory_order_relaxed);
 }

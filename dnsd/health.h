@@ -93,6 +93,13 @@ struct hc_endpoint_info {
  * never from a worker).  0, or -ENOENT for a slot never assigned. */
 int hc_endpoint_info(struct health *h, uint32_t slot, struct hc_endpoint_info *out);
 
+/* Worker side, lock-free (relaxed loads): the last successful check's
+ * RTT in microseconds (HC_RTT_NONE before one) and the unix time of the
+ * last state change (0 none), for health.dnsd. CH TXT. */
+#define HC_RTT_NONE UINT32_MAX
+uint32_t hc_endpoint_rtt_us(const struct health *h, uint32_t slot);
+int64_t hc_endpoint_changed(const struct health *h, uint32_t slot);
+
 /* Names for states in JSON, logs and the state file. */
 const char *hc_state_name(enum hc_state s);	/* "unknown" "up" "down" */
 const char *hc_force_name(enum hc_force f);	/* "auto" "up" "down" */

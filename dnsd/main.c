@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -144,8 +145,13 @@ drop_privileges(const char *user)
 {
 	struct passwd *pw;
 
-	if (geteuid() != 0 || user[0] == '\0')
+	if (geteuid() != 0)
 		return 0;
+	if (user[0] == '\0') {
+		/* like BIND without -u: allowed, but an operator should know */
+		log_msg(LOG_LVL_WARNING, "privileges", "msg=\"running as root: set \\\"user\\\" in the config to drop privileges after binding\"");
+		return 0;
+	}
 	if ((pw = getpwnam(user)) == NULL) {
 		log_msg(LOG_LVL_ERROR, "privileges", "error=\"unknown user %s\"", user);
 		return -1;
@@ -156,6 +162,18 @@ drop_privileges(const char *user)
 	}
 	log_msg(LOG_LVL_INFO, "privileges", "user=%s uid=%u", user, (unsigned)pw->pw_uid);
 	return 0;
+}
+
+/* SPEC 7: geo answers wait at most the largest check timeout for the
+ * first round's verdicts.  Workers never wait, so the wait happens once,
+ * here, before they start; hc_ready() turns true at that deadline. */
+static void
+wait_first_verdicts(void)
+{
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+
+	for (int i = 0; i < 60000 && !hc_ready(g_health); i++)
+		nanosleep(&tick, NULL);
 }
 
 static int
@@ -176,13 +194,18 @@ serve(struct snap *first, int foreground)
 		free(err);
 		return 1;
 	}
+	/* every socket, the control API's too, is bound before root goes */
+	struct ctl_init ci = { .listen = first->conf->control_listen, .health = g_health,
+			       .net = net, .reload = reload_conf };
+	if ((base = event_base_new()) == NULL || (ci.base = base, ctl = ctl_new(&ci, err)) == NULL) {
+		dnsd_err_print(err, stderr);
+		goto out;
+	}
 	if (drop_privileges(first->conf->user) < 0)
 		goto out;
-	if (!foreground && daemon(1, 1) < 0)
+	if (!foreground && (daemon(1, 1) < 0 || event_reinit(base) < 0))
 		goto out;
 	signal(SIGPIPE, SIG_IGN);
-	if (net_start(net) < 0 || (base = event_base_new()) == NULL)
-		goto out;
 	for (int i = 0; i < 4; i++) {
 		sigs[i] = evsignal_new(base, signals[i], on_signal, base);
 		if (sigs[i] == NULL || event_add(sigs[i], NULL) < 0)
@@ -190,12 +213,9 @@ serve(struct snap *first, int foreground)
 	}
 	if (hc_start(g_health) < 0)
 		goto out;
-	struct ctl_init ci = { .base = base, .listen = first->conf->control_listen, .health = g_health,
-			       .net = net, .reload = reload_conf };
-	if ((ctl = ctl_new(&ci, err)) == NULL) {
-		dnsd_err_print(err, stderr);
+	wait_first_verdicts();
+	if (net_start(net) < 0)
 		goto out;
-	}
 	log_msg(LOG_LVL_INFO, "start", "version=%s zones=%zu records=%zu regions=%zu workers=%d listen=%zu",
 		DNSD_VERSION, first->zones.nzones, count_records(first), first->conf->nregions,
 		first->conf->workers, first->conf->nlisten);

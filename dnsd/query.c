@@ -367,7 +367,10 @@ answer_chaos(struct qctx *x)
 		s = VERSION_TXT;
 	else if (name_is(n, "hostname.bind") || name_is(n, "id.server"))
 		s = x->s->conf->identity;
-	else {
+	else if (name_is(n, "health.dnsd")) {
+		query_explain_health(x);
+		return;
+	} else {
 		query_explain(x);
 		return;
 	}

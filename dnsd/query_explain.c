@@ -22,6 +22,8 @@ struct txt {
 };
 
 /* Appends one character-string (at most 255 bytes, RFC 1035 3.3.14). */
+static void put_txt_record(struct qctx *x, const struct txt *t);
+
 static void
 txt_add(struct txt *t, const char *fmt, ...)
 {
@@ -194,8 +196,67 @@ explain_geo(struct qctx *x, const struct zone_geo *g)
 	explain_candidates(&t, x, &ev, d);
 	explain_family(&t, x, &ev, &d[0], "A");
 	explain_family(&t, x, &ev, &d[1], "AAAA");
-	wire_put_rr(&x->b, x->q->qname, WIRE_T_TXT, WIRE_C_CH, 0, t.rdata, (uint16_t)t.len, 0, NULL);
+	put_txt_record(x, &t);
+}
+
+static void
+put_txt_record(struct qctx *x, const struct txt *t)
+{
+	wire_put_rr(&x->b, x->q->qname, WIRE_T_TXT, WIRE_C_CH, 0, t->rdata, (uint16_t)t->len, 0, NULL);
 	x->count[1]++;
+}
+
+static const char *
+region_family(const struct qctx *x, int r, int fam, uint32_t w)
+{
+	if (!(x->s->static_view.has[fam] & (1ull << r)))
+		return "none";
+	return x->s->health ? hc_state_name(HC_WORD_FAM(w, fam)) : "up";
+}
+
+/* One TXT record per region, then one per endpoint (SPEC 9). */
+static void
+answer_health(struct qctx *x)
+{
+	static const char *const forced[] = { "no", "up", "down" };
+	const struct dnsd_conf *c = x->s->conf;
+	const struct health *h = x->s->health;
+	struct txt t;
+
+	for (size_t r = 0; r < c->nregions; r++) {
+		uint32_t w = h ? hc_region_word(h, x->s->region_slot[r]) : 0;
+		t.len = 0;
+		txt_add(&t, "region=%s a=%s aaaa=%s forced=%s", c->regions[r].name,
+			region_family(x, (int)r, GEO_FAM_A, w), region_family(x, (int)r, GEO_FAM_AAAA, w),
+			forced[HC_WORD_FORCE(w)]);
+		put_txt_record(x, &t);
+	}
+	for (size_t r = 0; r < c->nregions; r++)
+		for (size_t e = 0; e < c->regions[r].nendpoints; e++) {
+			uint32_t slot = h ? x->s->ep_slot[r][e] : 0;
+			uint32_t w = h ? hc_endpoint_word(h, slot) : HC_UP;
+			uint32_t rtt = h ? hc_endpoint_rtt_us(h, slot) : HC_RTT_NONE;
+			char rtt_text[24] = "none";
+			if (rtt != HC_RTT_NONE)
+				snprintf(rtt_text, sizeof(rtt_text), "%.1f", rtt / 1000.0);
+			t.len = 0;
+			txt_add(&t, "endpoint=%s region=%s state=%s forced=%s rtt_ms=%s last_change=%lld",
+				c->regions[r].endpoints[e].text, c->regions[r].name,
+				hc_state_name(hc_word_effective(w)), forced[HC_WORD_FORCE(w)], rtt_text,
+				h ? (long long)hc_endpoint_changed(h, slot) : 0LL);
+			put_txt_record(x, &t);
+		}
+}
+
+void
+query_explain_health(struct qctx *x)
+{
+	if (!client_allowed(x) || (x->q->qtype != WIRE_T_TXT && x->q->qtype != WIRE_T_ANY)) {
+		x->rcode = WIRE_RCODE_REFUSED;
+		return;
+	}
+	x->aa = 1;
+	answer_health(x);
 }
 
 void
