@@ -219,12 +219,38 @@ render_health(FILE *out, const struct snap *s, struct health *h)
 	}
 }
 
+/* Geo answers by zone, name and region, summed over the workers' blocks;
+ * pairs never answered are left out. */
+static void
+render_answers(FILE *out, const struct snap *s)
+{
+	head(out, "dnsd_answers_total", "counter",
+	     "Geo answers by zone, name and region answered, since the last reload.");
+	for (size_t g = 0; g < s->ngeo; g++)
+		for (size_t r = 0; r < s->conf->nregions; r++) {
+			uint64_t sum = 0;
+			for (size_t w = 0; w < s->answers_workers; w++)
+				sum += METRICS_GET(snap_answers(s, (int)w, (uint32_t)g)[r]);
+			if (sum == 0)
+				continue;
+			fputs("dnsd_answers_total{zone=\"", out);
+			metrics_label(out, s->geo[g]->zone);
+			fputs("\",name=\"", out);
+			metrics_label(out, s->geo[g]->name);
+			fputs("\",region=\"", out);
+			metrics_label(out, s->conf->regions[r].name);
+			fprintf(out, "\"} %llu\n", (unsigned long long)sum);
+		}
+}
+
 void
 metrics_render(FILE *out, const struct metrics_worker *const *w, int nw, const struct snap *s,
 	       struct health *h)
 {
 	render_queries(out, w, nw);
 	render_residency(out, w, nw, s);
+	if (s != NULL)
+		render_answers(out, s);
 	if (s != NULL && h != NULL)
 		render_health(out, s, h);
 	head(out, "dnsd_reloads_total", "counter", "Config and zone reloads (SIGHUP or API), by result.");

@@ -25,6 +25,7 @@ enum metrics_proto { METRICS_UDP = 0, METRICS_TCP = 1 };
 enum metrics_residency { METRICS_RES_PINNED, METRICS_RES_ALL_DOWN, METRICS_RES_FALLBACK, METRICS_RES_UNPINNED, METRICS_RES_N };
 
 struct metrics_worker {
+	int worker;		/* index: selects this worker's block of snapshot counters */
 	uint64_t queries[2][METRICS_QTYPES][METRICS_RCODES];
 	uint64_t failovers;	/* geo answers whose best-ranked candidate was down */
 	uint64_t residency[GEO_MAX_PINS + 1][METRICS_RES_N];	/* last row: no pin */

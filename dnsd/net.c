@@ -81,8 +81,10 @@ worker_alloc(struct net *n, struct worker *w, int id)
 	w->tcp_out = malloc(2 + 65535);
 	w->tcp_in = malloc(65535);
 	w->metrics = aligned_alloc(64, sizeof(*w->metrics));
-	if (w->metrics != NULL)
+	if (w->metrics != NULL) {
 		memset(w->metrics, 0, sizeof(*w->metrics));
+		w->metrics->worker = id;
+	}
 	if (!w->metrics || !w->udp_fds || !w->tcp_fds || !w->udp_events || !w->listeners || !w->batch ||
 	    !w->tcp_out || !w->tcp_in)
 		return -ENOMEM;

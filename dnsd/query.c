@@ -233,9 +233,13 @@ answer_geo(struct qctx *x, const struct zone *z, const struct zone_node *n, cons
 		put_soa(x, z);
 		return;
 	}
-	for (int i = 0; i < d.nchosen; i++)
+	uint64_t *answers = x->m ? snap_answers(x->s, x->m->worker, g->id) : NULL;
+	for (int i = 0; i < d.nchosen; i++) {
 		put_region(x, owner, d.chosen[i], fam, g->ttl,
 			   d.policy == GEO_POLICY_ALL_DOWN ? PUT_ALL : PUT_UP);
+		if (answers != NULL)
+			METRICS_INC(answers[d.chosen[i]]);
+	}
 }
 
 static void

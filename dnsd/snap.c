@@ -42,6 +42,38 @@ build_zone_set(struct snap *s, struct zone **zones, size_t n, struct dnsd_err *e
 	return 0;
 }
 
+/* Numbers the geo names and sizes the per-worker answer counters; each
+ * worker's block starts on its own 64-byte line. */
+static int
+build_answer_counters(struct snap *s)
+{
+	size_t n = 0, k = 0;
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < s->zones.nzones; i++) {
+			const struct zone *z = s->zones.zones[i];
+			for (size_t b = 0; b < z->nbuckets; b++)
+				for (const struct zone_node *nd = z->buckets[b]; nd; nd = nd->hnext) {
+					if (nd->geo == NULL)
+						continue;
+					if (pass == 0)
+						n++;
+					else {
+						((struct zone_geo *)nd->geo)->id = (uint32_t)k;
+						s->geo[k++] = nd->geo;
+					}
+				}
+		}
+		if (pass == 0 && (s->geo = arena_alloc(s->arena, (n + 1) * sizeof(*s->geo))) == NULL)
+			return -1;
+	}
+	s->ngeo = n;
+	s->answers_workers = (size_t)s->conf->workers;
+	s->answers_stride = (n * s->conf->nregions + 7) & ~(size_t)7;
+	s->answers = arena_alloc(s->arena, (s->answers_workers * s->answers_stride + 1) * sizeof(uint64_t));
+	return s->answers ? 0 : -1;
+}
+
 static void
 build_view(struct snap *s)
 {
@@ -99,7 +131,7 @@ snap_load(const char *conf_file, struct health *h, struct dnsd_err *err)
 	if (err->count > before || build_zone_set(s, zones, s->conf->nzones, err) < 0)
 		goto fail;
 	build_view(s);
-	if (attach_health(s, h, err) < 0)
+	if (build_answer_counters(s) < 0 || attach_health(s, h, err) < 0)
 		goto fail;
 	s->generation = ++g_generation;
 	s->loaded = time(NULL);

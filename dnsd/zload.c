@@ -534,6 +534,7 @@ load_geo_name(struct zbuild *b, const char *key, const json_t *obj)
 		return;
 	}
 	g->name = arena_strdup(b->a, text);
+	g->zone = arena_strdup(b->a, b->origin_text);
 	g->ttl = (uint32_t)jdoc_int(&b->d, b->err, obj, "ttl", 0, 2147483647, GEO_DEFAULT_TTL);
 	if ((regions = jdoc_get(&b->d, b->err, obj, "regions", JSON_ARRAY, 1)) != NULL)
 		load_geo_regions(b, regions, &g->gn);

@@ -38,6 +38,8 @@ struct zone_geo {
 	struct geo_name gn;
 	uint32_t ttl;
 	const char *name;	/* presentation form, for metrics and logs */
+	const char *zone;	/* the zone's origin, presentation form */
+	uint32_t id;		/* index in the snapshot's geo name list */
 };
 
 enum {

@@ -137,6 +137,10 @@ for m in dnsd_queries_total dnsd_failovers_total dnsd_residency_decisions_total 
 		fail "metric $m missing HELP, TYPE or a sample"
 done
 ok "every metric family has HELP, TYPE and samples"
+# the US client above was answered from us-east since the last reload
+a=$(hc_metric 'dnsd_answers_total{zone="example.com.",name="www.example.com.",region="us-east"}')
+[ "${a:-0}" -ge 1 ] && ok "dnsd_answers_total counts geo answers by zone, name, region ($a)" ||
+	fail "dnsd_answers_total for us-east: '$a'"
 rtt=$(awk '$1 == "dnsd_endpoint_rtt_seconds{region=\"us-east\",endpoint=\"127.0.0.2\"}" { print $2 }' <<<"$HC_BODY")
 awk -v r="$rtt" 'BEGIN { exit !(r > 0 && r < 0.5) }' && ok "endpoint RTT recorded ($rtt s)" || fail "rtt '$rtt'"
 
