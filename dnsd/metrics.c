@@ -219,6 +219,21 @@ render_health(FILE *out, const struct snap *s, struct health *h)
 	}
 }
 
+static void
+render_rrl(FILE *out, const struct metrics_worker *const *w, int nw)
+{
+	uint64_t dropped = 0, slipped = 0;
+
+	for (int i = 0; i < nw; i++) {
+		dropped += METRICS_GET(w[i]->rrl_dropped);
+		slipped += METRICS_GET(w[i]->rrl_slipped);
+	}
+	head(out, "dnsd_rrl_limited_total", "counter",
+	     "UDP responses held back by response rate limiting, by action.");
+	fprintf(out, "dnsd_rrl_limited_total{action=\"dropped\"} %llu\n", (unsigned long long)dropped);
+	fprintf(out, "dnsd_rrl_limited_total{action=\"slipped\"} %llu\n", (unsigned long long)slipped);
+}
+
 /* Geo answers by zone, name and region, summed over the workers' blocks;
  * pairs never answered are left out. */
 static void
@@ -249,6 +264,7 @@ metrics_render(FILE *out, const struct metrics_worker *const *w, int nw, const s
 {
 	render_queries(out, w, nw);
 	render_residency(out, w, nw, s);
+	render_rrl(out, w, nw);
 	if (s != NULL)
 		render_answers(out, s);
 	if (s != NULL && h != NULL)

@@ -30,6 +30,7 @@ struct metrics_worker {
 	uint64_t failovers;	/* geo answers whose best-ranked candidate was down */
 	uint64_t residency[GEO_MAX_PINS + 1][METRICS_RES_N];	/* last row: no pin */
 	uint64_t truncated;
+	uint64_t rrl_dropped, rrl_slipped;	/* response rate limiting */
 	_Alignas(64) char pad[64];	/* keep the next worker's counters off this line */
 };
 

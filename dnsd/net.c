@@ -13,6 +13,11 @@
 
 #include "dnsd/net.h"
 #include "dnsd/net_int.h"
+#include "dnsd/rrl.h"
+
+/* 2^16 rate-limiting buckets per worker (2 MiB): room for the networks of
+ * a busy authoritative server; an attack larger than that only evicts. */
+#define NET_RRL_BITS 16
 
 /* Accept backlog per worker socket: bursts of new TCP clients queue in
  * the kernel rather than being refused. */
@@ -81,11 +86,12 @@ worker_alloc(struct net *n, struct worker *w, int id)
 	w->tcp_out = malloc(2 + 65535);
 	w->tcp_in = malloc(65535);
 	w->metrics = aligned_alloc(64, sizeof(*w->metrics));
+	w->rrl = rrl_new(NET_RRL_BITS);
 	if (w->metrics != NULL) {
 		memset(w->metrics, 0, sizeof(*w->metrics));
 		w->metrics->worker = id;
 	}
-	if (!w->metrics || !w->udp_fds || !w->tcp_fds || !w->udp_events || !w->listeners || !w->batch ||
+	if (!w->metrics || !w->rrl || !w->udp_fds || !w->tcp_fds || !w->udp_events || !w->listeners || !w->batch ||
 	    !w->tcp_out || !w->tcp_in)
 		return -ENOMEM;
 	for (size_t i = 0; i < n->nlisten; i++)
@@ -109,6 +115,12 @@ net_bind(const struct dnsd_conf *c, struct dnsd_err *err)
 	n->udp_payload = c->limits.udp_payload;
 	n->tcp_clients = c->limits.tcp_clients;
 	n->tcp_idle = c->limits.tcp_idle;
+	n->tcp_per_address = c->limits.tcp_clients_per_address;
+	pthread_mutex_init(&n->addr_mu, NULL);
+	if ((n->addrs = calloc(c->limits.tcp_clients + 1, sizeof(*n->addrs))) == NULL)
+		goto fail;
+	for (size_t i = 0; i < c->nlisten; i++)
+		net_client_from((const struct sockaddr *)&c->listen[i].ss, &n->self[i]);
 	n->nworkers = c->workers;
 	n->nlisten = c->nlisten;
 	n->workers = calloc((size_t)n->nworkers, sizeof(*n->workers));
@@ -204,6 +216,7 @@ worker_free(struct net *n, struct worker *w)
 	free(w->tcp_out);
 	free(w->tcp_in);
 	free(w->metrics);
+	rrl_free(w->rrl);
 }
 
 void
@@ -220,6 +233,7 @@ net_stop(struct net *n)
 	for (int i = 0; n->workers && i < n->nworkers; i++)
 		worker_free(n, &n->workers[i]);
 	free(n->workers);
+	free(n->addrs);
 	free(n);
 }
 
@@ -233,4 +247,16 @@ const struct metrics_worker *
 net_worker_metrics(const struct net *n, int i)
 {
 	return n->workers[i].metrics;
+}
+
+int
+net_is_self(const struct net *n, const struct query_client *c)
+{
+	for (size_t i = 0; i < n->nlisten; i++) {
+		const struct query_client *s = &n->self[i];
+		if (s->port == c->port && s->family == c->family &&
+		    memcmp(s->addr, c->addr, c->family == 4 ? 4 : 16) == 0)
+			return 1;
+	}
+	return 0;
 }

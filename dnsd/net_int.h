@@ -42,6 +42,7 @@ struct worker {
 	uint8_t *tcp_out;		/* 2 + 65535 */
 	uint8_t *tcp_in;		/* 65535 */
 	struct metrics_worker *metrics;	/* this worker's counters, one writer */
+	struct rrl *rrl;			/* this worker's rate limiting table */
 	unsigned tcp_active, tcp_max;
 	struct tcp_conn *conns;		/* open connections, freed at stop */
 };
@@ -49,7 +50,13 @@ struct worker {
 struct net {
 	/* copied at bind: these need a restart, and a reload frees the
 	 * config they came from */
-	unsigned udp_payload, tcp_clients, tcp_idle;
+	unsigned udp_payload, tcp_clients, tcp_idle, tcp_per_address;
+	struct query_client self[CONF_MAX_LISTEN];	/* our own addresses */
+	/* TCP connections per client address, over every worker; touched on
+	 * accept and close only, never per query */
+	pthread_mutex_t addr_mu;
+	size_t naddrs;
+	struct net_addr_count { struct query_client a; unsigned n; } *addrs;	/* tcp_clients */
 	int nworkers;
 	size_t nlisten;
 	struct worker *workers;
@@ -60,6 +67,9 @@ struct tcp_conn;
 void net_udp_read(evutil_socket_t fd, short what, void *arg);
 void net_tcp_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		    int salen, void *arg);
+/* True when c is one of our own listen addresses: answering it would
+ * start a loop between two servers. */
+int net_is_self(const struct net *n, const struct query_client *c);
 /* Fills a query_client from a socket address. */
 void net_client_from(const struct sockaddr *sa, struct query_client *c);
 /* Closes every open TCP connection of a worker (at stop). */

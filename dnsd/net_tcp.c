@@ -17,13 +17,62 @@
 /* Stop reading from a client that does not read its answers once this
  * much output waits; resume when it drains. */
 #define TCP_OUT_HIGH (256 * 1024)
+/* Then the connection closes, so one client cannot hold a slot forever;
+ * RFC 7766 lets a server close, and clients reconnect. */
+#define TCP_MAX_QUERIES 1000
 
 struct tcp_conn {
 	struct worker *w;
 	struct bufferevent *bev;
 	struct query_client client;
 	struct tcp_conn *prev, *next;
+	struct timeval partial_since;	/* a message started arriving; 0: none */
+	unsigned queries;
 };
+
+static int
+same_addr(const struct query_client *a, const struct query_client *b)
+{
+	return a->family == b->family && memcmp(a->addr, b->addr, a->family == 4 ? 4 : 16) == 0;
+}
+
+/* Counts a connection from c's address; false when it has its share. */
+static int
+addr_take(struct net *n, const struct query_client *c)
+{
+	int ok = 1;
+	size_t i;
+
+	pthread_mutex_lock(&n->addr_mu);
+	for (i = 0; i < n->naddrs && !same_addr(&n->addrs[i].a, c); i++)
+		;
+	if (i == n->naddrs) {
+		n->addrs[i].a = *c;
+		n->addrs[i].n = 0;
+		n->naddrs++;
+	}
+	if (n->addrs[i].n >= n->tcp_per_address)
+		ok = 0;
+	else
+		n->addrs[i].n++;
+	if (n->addrs[i].n == 0)
+		n->addrs[i] = n->addrs[--n->naddrs];
+	pthread_mutex_unlock(&n->addr_mu);
+	return ok;
+}
+
+static void
+addr_release(struct net *n, const struct query_client *c)
+{
+	pthread_mutex_lock(&n->addr_mu);
+	for (size_t i = 0; i < n->naddrs; i++)
+		if (same_addr(&n->addrs[i].a, c)) {
+			if (--n->addrs[i].n == 0)
+				n->addrs[i] = n->addrs[--n->naddrs];
+			break;
+		}
+	pthread_mutex_unlock(&n->addr_mu);
+}
 
 static void
 conn_close(struct tcp_conn *c)
@@ -38,6 +87,7 @@ conn_close(struct tcp_conn *c)
 		c->next->prev = c->prev;
 	bufferevent_free(c->bev);
 	w->tcp_active--;
+	addr_release(w->net, &c->client);
 	free(c);
 }
 
@@ -57,6 +107,28 @@ answer_one(struct tcp_conn *c, const uint8_t *q, size_t qlen)
 	bufferevent_write(c->bev, w->tcp_out, len + 2);
 }
 
+static void tcp_event(struct bufferevent *bev, short what, void *arg);
+static void close_when_written(struct bufferevent *bev, void *arg);
+
+/* A message that trickles in (slowloris) gets tcp_idle seconds in all,
+ * not tcp_idle per byte as the idle timeout alone would give it. */
+static int
+too_slow(struct tcp_conn *c, int partial)
+{
+	struct timeval now;
+
+	if (!partial) {
+		timerclear(&c->partial_since);
+		return 0;
+	}
+	event_base_gettimeofday_cached(c->w->base, &now);
+	if (!timerisset(&c->partial_since)) {
+		c->partial_since = now;
+		return 0;
+	}
+	return now.tv_sec - c->partial_since.tv_sec >= (time_t)c->w->net->tcp_idle;
+}
+
 static void
 tcp_read(struct bufferevent *bev, void *arg)
 {
@@ -73,9 +145,25 @@ tcp_read(struct bufferevent *bev, void *arg)
 		evbuffer_drain(in, 2);
 		evbuffer_remove(in, c->w->tcp_in, qlen);
 		answer_one(c, c->w->tcp_in, qlen);
+		if (++c->queries >= TCP_MAX_QUERIES) {
+			/* answers already queued still go out before the close */
+			bufferevent_disable(bev, EV_READ);
+			bufferevent_setcb(bev, NULL, close_when_written, tcp_event, c);
+			return;
+		}
+	}
+	if (too_slow(c, evbuffer_get_length(in) > 0)) {
+		conn_close(c);
+		return;
 	}
 	if (evbuffer_get_length(bufferevent_get_output(bev)) > TCP_OUT_HIGH)
 		bufferevent_disable(bev, EV_READ);
+}
+
+static void
+close_when_written(struct bufferevent *bev, void *arg)
+{
+	conn_close(arg);
 }
 
 static void
@@ -102,15 +190,24 @@ net_tcp_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa
 	struct timeval idle = { (time_t)w->net->tcp_idle, 0 };
 	struct tcp_conn *c;
 
-	if (w->tcp_active >= w->tcp_max || (c = calloc(1, sizeof(*c))) == NULL) {
+	struct query_client client;
+
+	net_client_from(sa, &client);
+	if (w->tcp_active >= w->tcp_max || !addr_take(w->net, &client)) {
+		evutil_closesocket(fd);	/* over the caps: RFC 7766 6.2.2 */
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		addr_release(w->net, &client);
 		evutil_closesocket(fd);
 		return;
 	}
 	c->w = w;
-	net_client_from(sa, &c->client);
+	c->client = client;
 	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
 		evutil_closesocket(fd);
+		addr_release(w->net, &client);
 		free(c);
 		return;
 	}

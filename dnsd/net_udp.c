@@ -5,10 +5,12 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include <urcu.h>
 
 #include "dnsd/net_int.h"
+#include "dnsd/rrl.h"
 #include "dnsd/snap.h"
 
 /* Batches read per readiness event before going back to the loop, so one
@@ -29,6 +31,33 @@ prepare_batch(struct udp_batch *b)
 	}
 }
 
+static uint64_t
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	/* coarse: a vDSO read, no syscall, and ms is all RRL needs */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000 + 1;
+}
+
+/* Applies RRL to one response: its length to send, or 0 to drop. */
+static size_t
+rate_limit(struct worker *w, const struct snap *s, const struct query_client *client,
+	   uint8_t *resp, size_t len, size_t qlen, uint64_t now_ms)
+{
+	switch (rrl_check(w->rrl, s->conf, client, resp, len, qlen, now_ms)) {
+	case RRL_PASS:
+		return len;
+	case RRL_SLIP:
+		METRICS_INC(w->metrics->rrl_slipped);
+		return rrl_slip(resp, len);
+	default:
+		METRICS_INC(w->metrics->rrl_dropped);
+		return 0;
+	}
+}
+
 static int
 answer_batch(struct worker *w, int n)
 {
@@ -38,16 +67,22 @@ answer_batch(struct worker *w, int n)
 	const struct snap *s;
 	int nout = 0;
 
+	uint64_t now_ms = 0;
+
 	rcu_read_lock();
 	s = snap_get();
+	if (s->conf->rrl.responses_per_second > 0)
+		now_ms = monotonic_ms();
 	for (int i = 0; i < n; i++) {
 		const struct sockaddr *sa = (const struct sockaddr *)&b->peers[i];
 		net_client_from(sa, &client);
-		if (client.port == 0)
-			continue;	/* port 0 cannot be answered; a spoof */
+		/* port 0 cannot be answered (a spoof); our own address would loop */
+		if (client.port == 0 || net_is_self(w->net, &client))
+			continue;
 		size_t len = query_answer(s, b->in[i], b->msgs[i].msg_len, &client, QUERY_UDP,
 					  b->out[i], cap, w->metrics);
-		if (len == 0)
+		if (len == 0 || (now_ms && (len = rate_limit(w, s, &client, b->out[i], len,
+								 b->msgs[i].msg_len, now_ms)) == 0))
 			continue;
 		b->out_iov[nout].iov_base = b->out[i];
 		b->out_iov[nout].iov_len = len;
