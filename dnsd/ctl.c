@@ -401,6 +401,28 @@ on_request(struct evhttp_request *req, void *arg)
 
 /* --- lifecycle ------------------------------------------------------------ */
 
+/* The API is meant for loopback: say so loudly when it is not there. */
+static void
+warn_if_exposed(const struct conf_addr *a)
+{
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)&a->ss;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&a->ss;
+	const struct snap *s;
+	int loopback = a->ss.ss_family == AF_INET ? (ntohl(s4->sin_addr.s_addr) >> 24) == 127
+						  : IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr);
+	int no_token;
+
+	if (loopback)
+		return;
+	rcu_read_lock();
+	s = snap_get();
+	no_token = s == NULL || s->conf->control_token[0] == '\0';
+	rcu_read_unlock();
+	log_msg(LOG_LVL_WARNING, "control_exposed",
+		"listen=%s msg=\"control API on a non-loopback address%s: GET /v1/health and /metrics are open to that network\"",
+		a->text, no_token ? " WITHOUT a token (every POST is refused)" : "");
+}
+
 struct ctl *
 ctl_new(const struct ctl_init *in, struct dnsd_err *err)
 {
@@ -433,6 +455,7 @@ ctl_new(const struct ctl_init *in, struct dnsd_err *err)
 	evhttp_set_timeout(c->http, CTL_TIMEOUT);
 	evhttp_set_gencb(c->http, on_request, c);
 	log_msg(LOG_LVL_INFO, "control", "listen=%s", in->listen);
+	warn_if_exposed(&a);
 	return c;
 fail:
 	ctl_free(c);
