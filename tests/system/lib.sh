@@ -343,3 +343,10 @@ t_done() {
 	[ "$T_FAIL" -eq 0 ] && exit 0
 	exit 1
 }
+
+# t_rdata TYPE: the rdata of the last answer's TYPE records, in the order
+# received, comma-separated (one-field rdata such as A, AAAA, NS).
+t_rdata() { t_section ANSWER | awk -v t="$1" '$4 == t {print $5}' | paste -sd, -; }
+# t_ecs: the last answer's EDNS Client Subnet option as dig prints it,
+# ADDRESS/SOURCE/SCOPE, or empty when there is none.
+t_ecs() { sed -n 's/^; CLIENT-SUBNET: //p' <<<"$T_OUT" | head -1; }

@@ -148,3 +148,43 @@ def valid_query_answered(addr, port, name="ns1.example.com.", rdtype="A"):
 	q = make_query(name, rdtype)
 	r, raw, _ = ask(addr, port, q, timeout=2.0)
 	return r is not None and r.id == q.id and r.rcode() == dns.rcode.NOERROR and len(r.answer) > 0
+
+
+def udp_batch(addr, port, wires, window=32, timeout=1.0, tries=3):
+	"""Send many queries over one UDP socket, at most `window` unanswered
+	at a time, and match replies by message id: wires[i] must carry id i
+	(so at most 65536 of them).  A query unanswered after `timeout` seconds
+	is sent again, up to `tries` times in all.  Returns {i: reply bytes}."""
+	s = socket.socket(family_of(addr), socket.SOCK_DGRAM)
+	s.connect((addr, port))
+	replies, count, due = {}, {}, {}
+	queue = list(range(len(wires)))[::-1]
+	try:
+		while queue or due:
+			while queue and len(due) < window:
+				i = queue.pop()
+				count[i] = count.get(i, 0) + 1
+				try:
+					s.send(wires[i])
+				except ConnectionRefusedError:	# ICMP unreachable from an earlier send
+					pass
+				due[i] = time.monotonic() + timeout
+			s.settimeout(max(0.001, min(due.values()) - time.monotonic()))
+			try:
+				raw = s.recv(65535)
+			except ConnectionRefusedError:
+				continue
+			except socket.timeout:
+				now = time.monotonic()
+				for i in [i for i, t in due.items() if t <= now]:
+					del due[i]
+					if count[i] < tries:
+						queue.append(i)
+				continue
+			i = struct.unpack("!H", raw[:2])[0] if len(raw) >= 2 else -1
+			if i in due:
+				del due[i]
+				replies[i] = raw
+	finally:
+		s.close()
+	return replies
