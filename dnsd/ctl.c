@@ -20,6 +20,7 @@
 
 #include "dnsd/conf.h"
 #include "dnsd/ctl.h"
+#include "dnsd/lat.h"
 #include "dnsd/log.h"
 #include "dnsd/metrics.h"
 #include "dnsd/snap.h"
@@ -291,6 +292,25 @@ post_state(struct evhttp_request *req, struct health *h, int region, const char 
 }
 
 static void
+post_latency(struct evhttp_request *req)
+{
+	size_t len;
+	const char *body = body_of(req, &len);
+	json_t *reply = NULL;
+	const struct snap *s;
+	int status;
+
+	/* the main thread alone frees snapshots, so s outlives the read
+	 * section; lat_post may wait for a grace period, never inside one */
+	rcu_read_lock();
+	s = snap_get();
+	rcu_read_unlock();
+	status = lat_post(body, len, s, &reply);
+
+	reply_json(req, status, status == 200 ? "OK" : status == 400 ? "Bad Request" : "Internal Server Error", reply);
+}
+
+static void
 post_reload(struct ctl *c, struct evhttp_request *req)
 {
 	struct dnsd_err *err = calloc(1, sizeof(*err));
@@ -365,7 +385,7 @@ route_post(struct ctl *c, struct evhttp_request *req, const char *path)
 			post_reload(c, req);
 	} else if (strcmp(path, "/v1/latency") == 0) {
 		if (want_method(req, EVHTTP_REQ_POST) && authorized(req))
-			reply_error(req, 501, "Not Implemented", "not implemented yet");
+			post_latency(req);
 	} else if ((region = match_state_path(path, "/v1/regions/", name, sizeof(name))) ||
 		   match_state_path(path, "/v1/endpoints/", name, sizeof(name))) {
 		if (want_method(req, EVHTTP_REQ_POST) && authorized(req))
@@ -393,6 +413,8 @@ on_request(struct evhttp_request *req, void *arg)
 	} else if (strcmp(path, "/metrics") == 0) {
 		if (want_method(req, EVHTTP_REQ_GET))
 			get_metrics(c, req);
+	} else if (strcmp(path, "/v1/latency") == 0 && evhttp_request_get_command(req) == EVHTTP_REQ_GET) {
+		reply_json(req, HTTP_OK, "OK", lat_list());
 	} else {
 		route_post(c, req, path);
 	}

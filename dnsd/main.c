@@ -18,6 +18,7 @@
 
 #include "dnsd/ctl.h"
 #include "dnsd/health.h"
+#include "dnsd/lat.h"
 #include "dnsd/log.h"
 #include "dnsd/metrics.h"
 #include "dnsd/net.h"
@@ -119,6 +120,7 @@ reload_conf(void *arg, struct dnsd_err *err)
 	log_msg(LOG_LVL_INFO, "reload", "result=ok zones=%zu records=%zu generation=%llu",
 		next->zones.nzones, count_records(next), (unsigned long long)next->generation);
 	snap_publish(next);
+	lat_republish(next);	/* region indexes may have moved */
 	metrics_reload_done(1);
 	return 0;
 }
@@ -211,7 +213,7 @@ serve(struct snap *first, int foreground)
 		if (sigs[i] == NULL || event_add(sigs[i], NULL) < 0)
 			goto out;
 	}
-	if (hc_start(g_health) < 0)
+	if (hc_start(g_health) < 0 || lat_init(base) < 0)
 		goto out;
 	wait_first_verdicts();
 	if (net_start(net) < 0)
@@ -227,6 +229,7 @@ out:
 		if (sigs[i])
 			event_free(sigs[i]);
 	net_stop(net);
+	lat_fini();	/* workers are gone: nothing reads the table */
 	if (base)
 		event_base_free(base);
 	free(err);

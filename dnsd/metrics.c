@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "dnsd/health.h"
+#include "dnsd/lat.h"
 #include "dnsd/metrics.h"
 #include "dnsd/snap.h"
 #include "dnsd/wire.h"
@@ -265,6 +266,11 @@ metrics_render(FILE *out, const struct metrics_worker *const *w, int nw, const s
 	render_queries(out, w, nw);
 	render_residency(out, w, nw, s);
 	render_rrl(out, w, nw);
+	head(out, "dnsd_latency_entries", "gauge", "(prefix, region) entries in the latency table.");
+	fprintf(out, "dnsd_latency_entries %zu\n", lat_count());
+	head(out, "dnsd_latency_evictions_total", "counter",
+	     "Latency entries evicted, least recently reported first, at latency.max_entries.");
+	fprintf(out, "dnsd_latency_evictions_total %llu\n", (unsigned long long)lat_evictions());
 	if (s != NULL)
 		render_answers(out, s);
 	if (s != NULL && h != NULL)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dnsd/health.h"
+#include "dnsd/lat.h"
 #include "dnsd/log.h"
 #include "dnsd/query_int.h"
 #include "dnsd/wire.h"
@@ -144,6 +145,7 @@ health_view(const struct qctx *x, const struct geo_name *gn, struct geo_view *v)
 	v->has[0] = x->s->static_view.has[0];
 	v->has[1] = x->s->static_view.has[1];
 	v->up[0] = v->up[1] = 0;
+	v->rtt = NULL;
 	for (int i = 0; i < gn->nregions; i++) {
 		int r = gn->regions[i];
 		enum hc_force f = query_region_force(x, r);
@@ -165,6 +167,8 @@ query_geo_eval(const struct qctx *x, const struct geo_name *gn, struct geo_eval 
 	client_addr(x, &ev->client);
 	geo_locate(x->s->conf->geo, &ev->client, &ev->loc);
 	health_view(x, gn, &ev->view);
+	lat_lookup(&ev->client, &ev->rtt);
+	ev->view.rtt = &ev->rtt;
 }
 
 enum put_mode { PUT_UP, PUT_ALL };

@@ -8,6 +8,7 @@
 #include "dnsd/health.h"
 #include "dnsd/query.h"
 #include "dnsd/wire.h"
+#include "geo/latency.h"
 
 /* Additional-section targets collected while answering. */
 #define ADDL_MAX 32
@@ -35,6 +36,7 @@ struct geo_eval {
 	int via_ecs;
 	struct geo_location loc;
 	struct geo_view view;
+	struct geo_rtt rtt;		/* view.rtt points here */
 };
 
 void query_geo_eval(const struct qctx *x, const struct geo_name *gn, struct geo_eval *ev);

@@ -46,10 +46,14 @@ struct geo_location {
 	unsigned scope;		/* SPEC 6 step 6 over networks + GeoIP */
 };
 
-/* The health of every region, per family, as bitmasks over region index. */
+struct geo_rtt;	/* geo/latency.h */
+
+/* The health of every region, per family, as bitmasks over region index,
+ * and the latency table's answer for the client. */
 struct geo_view {
 	uint64_t has[2];	/* region has an endpoint of the family */
 	uint64_t up[2];		/* region is up for the family */
+	const struct geo_rtt *rtt;	/* geo_rtt_lookup() for the client; NULL: no latency data */
 };
 
 /* A geo-routed name, as the zone loader builds it. */
@@ -125,8 +129,10 @@ int geo_name_check_residency(const struct geo_model *m, const struct geo_name *n
 void geo_locate(const struct geo_model *m, const struct geo_addr *client, struct geo_location *out);
 
 /* Decide for one name and family (SPEC 6 steps 3-6).  Deterministic; never
- * allocates.  out->scope is the location's scope (the latency table's part
- * comes with the latency issue). */
+ * allocates.  With view->rtt set, candidates with a fresh RTT for the
+ * client's network rank first by it (ignored when view->rtt was looked up
+ * in a table built for another model), and out->scope is the longer of the
+ * location's scope and view->rtt->scope; else out->scope is loc->scope. */
 void geo_decide(const struct geo_model *m, const struct geo_name *n,
 		const struct geo_location *loc, enum geo_family fam,
 		const struct geo_view *view, struct geo_decision *out);

@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "geo/geo_int.h"
+#include "geo/latency.h"
 
 /* SPEC 6 step 4: mean Earth radius. */
 #define GEO_EARTH_RADIUS_KM 6371.0
@@ -40,6 +41,10 @@ static void
 collect(const struct geo_model *m, const struct geo_name *n, const struct geo_location *loc,
 		enum geo_family fam, const struct geo_view *view, int pin, struct geo_decision *out)
 {
+	const struct geo_rtt *rtt = view->rtt;
+
+	if (rtt != NULL && (!rtt->hit || rtt->model != m))
+		rtt = NULL;
 	out->ncand = 0;
 	for (unsigned i = 0; i < n->nregions; i++) {
 		unsigned r = n->regions[i];
@@ -56,10 +61,10 @@ collect(const struct geo_model *m, const struct geo_name *n, const struct geo_lo
 		c->up = (view->up[fam] & bit) != 0;
 		c->distance_km = loc->has_coords ?
 			geo_haversine_km(loc->lat, loc->lon, m->regions[r].lat, m->regions[r].lon) : -1;
-		/* XXX latency hook (SPEC 6 step 4): the latency table will set
-		 * rtt_ms for the client's longest reported prefix here; ranking
-		 * below already puts fresh RTTs first. */
-		c->rtt_ms = -1;
+		/* SPEC 6 step 4: fresh RTTs of the client's longest reported
+		 * prefix.  A table built for another model (a reload not yet
+		 * republished) was dropped above: its indexes name other regions. */
+		c->rtt_ms = rtt != NULL ? rtt->rtt_ms[r] : -1;
 	}
 }
 
@@ -153,8 +158,10 @@ geo_decide(const struct geo_model *m, const struct geo_name *n,
 	out->pin = pin;
 	out->all_down = n->all_down;
 	out->unpinned_fallback = 0;
-	/* XXX latency: the latency table's prefix joins this maximum. */
+	/* SPEC 6 step 6: the longest prefix of every table consulted. */
 	out->scope = loc->scope;
+	if (view->rtt != NULL && view->rtt->scope > out->scope)
+		out->scope = view->rtt->scope;
 	decide_for(m, n, loc, fam, view, pin, out);
 	if (pin >= 0 && m->pins[pin].mode == GEO_PIN_PREFERRED && out->policy != GEO_POLICY_NORMAL) {
 		out->unpinned_fallback = 1;

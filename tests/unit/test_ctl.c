@@ -215,7 +215,8 @@ static const struct route_case refused[] = {
 	{ EVHTTP_REQ_POST, "/v1/endpoints/192.0.2.10/state", "Bearer nope", DOWN, 403, "wrong token" },
 	{ EVHTTP_REQ_POST, "/v1/reload", NULL, NULL, 401, "missing bearer token" },
 	{ EVHTTP_REQ_POST, "/v1/latency", "Bearer nope", "{}", 403, "wrong token" },
-	{ EVHTTP_REQ_POST, "/v1/latency", TOK, "{\"reports\": []}", 501, "not implemented yet" },
+	{ EVHTTP_REQ_POST, "/v1/latency", TOK, "{\"reports\": 1}", 400, "body must be" },
+	{ EVHTTP_REQ_POST, "/v1/latency", TOK, "{\"reports\": [{\"prefix\": \"10.0.0.0/8\", \"region\": \"mars\", \"rtt_ms\": 1}]}", 400, "unknown region" },
 };
 
 static const struct snap *

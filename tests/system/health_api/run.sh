@@ -37,8 +37,8 @@ hc_api POST /v1/nothing "$DOWN" $HC_TOKEN
 hc_expect_api "unknown path: 404" 404
 hc_api GET /v1/regions/eu-central/state
 hc_expect_api "GET on a POST resource: 405" 405
-hc_api POST /v1/latency '{"reports": []}' $HC_TOKEN
-hc_expect_api "latency reports: 501 until the latency issue" 501 'not implemented yet'
+hc_api POST /v1/latency '{"reports": [{"prefix": "10.20.1.0/24", "region": "mars", "rtt_ms": 1}]}' $HC_TOKEN
+hc_expect_api "latency report naming an unknown region: 400" 400 'unknown region'
 [ "$(hc_answer $DE)" = 127.0.0.4 ] && ok "after all that, DE client still -> eu-central" ||
 	fail "an error changed the answer: $(hc_answer $DE)"
 hc_api GET /v1/health

@@ -1,0 +1,269 @@
+/*
+ * lat.c -- the latency master table and its RCU-published read side.
+ * Everything but lat_lookup() runs on the main thread, the one thread
+ * that also swaps snapshots, so a snapshot it holds cannot be freed under
+ * it.  Publishing is coalesced to once a second: a burst of probe reports
+ * costs one table build and one grace period.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <urcu.h>
+
+#include "dnsd/lat.h"
+
+/* Largest number of bad items a 400 names: enough to fix a batch by. */
+#define LAT_BAD_MAX 64
+/* Publish at most this often (seconds). */
+#define LAT_PUBLISH_EVERY 1.0
+
+static struct geo_latency *g_master;
+static struct geo_rtt_table *g_table;	/* RCU-published */
+static struct event *g_timer;
+static double g_last_publish = -1e9;
+static int g_dirty;
+
+double
+lat_clock(void)
+{
+	struct timespec ts;
+
+	/* coarse: a vDSO read; reports age in seconds, not nanoseconds */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static const struct snap *
+current_snap(void)
+{
+	const struct snap *s;
+
+	rcu_read_lock();
+	s = snap_get();	/* only this thread frees snapshots: stays valid */
+	rcu_read_unlock();
+	return s;
+}
+
+static void
+publish(const struct snap *s)
+{
+	struct geo_rtt_table *next, *old;
+	double now = lat_clock();
+
+	if (g_master == NULL || s == NULL || (next = geo_latency_publish(g_master, s->conf->geo, now)) == NULL)
+		return;
+	old = rcu_xchg_pointer(&g_table, next);
+	synchronize_rcu();	/* no worker still looks at old */
+	geo_rtt_table_free(old);
+	g_last_publish = now;
+	g_dirty = 0;
+}
+
+/* Next publish: when dirty, a second after the last one; else when the
+ * oldest entry expires, so stale data stops steering (and scoping). */
+static void
+schedule(void)
+{
+	double now = lat_clock(), at = geo_latency_next_expiry(g_master);
+	struct timeval tv;
+
+	if (g_dirty && g_last_publish + LAT_PUBLISH_EVERY < at)
+		at = g_last_publish + LAT_PUBLISH_EVERY;
+	if (!isfinite(at) || g_timer == NULL)
+		return;
+	double wait = at > now ? at - now : 0;
+	tv.tv_sec = (time_t)wait;
+	tv.tv_usec = (suseconds_t)((wait - (double)tv.tv_sec) * 1e6) + 1000;
+	evtimer_add(g_timer, &tv);
+}
+
+static void
+on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	geo_latency_expire(g_master, lat_clock());
+	publish(current_snap());
+	schedule();
+}
+
+int
+lat_init(struct event_base *base)
+{
+	g_timer = evtimer_new(base, on_timer, NULL);
+	return g_timer ? 0 : -ENOMEM;
+}
+
+void
+lat_fini(void)
+{
+	if (g_timer)
+		event_free(g_timer);
+	g_timer = NULL;
+	geo_rtt_table_free(rcu_xchg_pointer(&g_table, NULL));
+	geo_latency_free(g_master);
+	g_master = NULL;
+}
+
+static void
+bad_item(json_t *bad, size_t index, const char *reason)
+{
+	if (json_array_size(bad) < LAT_BAD_MAX)
+		json_array_append_new(bad, json_pack("{s:I,s:s}", "index", (json_int_t)index, "reason", reason));
+}
+
+/* Syntax per item; region names and RTT ranges are geo_latency_report's. */
+static void
+parse_items(json_t *reports, struct geo_latency_item *items, json_t *bad)
+{
+	json_t *r;
+	size_t i;
+
+	json_array_foreach(reports, i, r) {
+		const char *prefix = json_string_value(json_object_get(r, "prefix"));
+		const char *region = json_string_value(json_object_get(r, "region"));
+		json_t *rtt = json_object_get(r, "rtt_ms");
+		const char *why = NULL;
+
+		if (!json_is_object(r))
+			why = "a report must be an object";
+		else if (prefix == NULL || geo_latency_prefix_parse(prefix, &items[i].prefix, &why) < 0)
+			why = why ? why : "bad prefix";
+		else if (region == NULL || strlen(region) >= GEO_NAME_MAX)
+			why = "unknown region";
+		else if (!json_is_number(rtt))
+			why = "rtt_ms must be a number";
+		if (why != NULL) {
+			bad_item(bad, i, why);
+			continue;
+		}
+		snprintf(items[i].region, sizeof(items[i].region), "%s", region);
+		items[i].rtt_ms = json_number_value(rtt);
+	}
+}
+
+static int
+named(const json_t *bad, size_t index)
+{
+	const json_t *b;
+	size_t i;
+
+	json_array_foreach(bad, i, b)
+		if ((size_t)json_integer_value(json_object_get(b, "index")) == index)
+			return 1;
+	return 0;
+}
+
+/* Model-level problems (unknown region, negative RTT) too, so one 400
+ * names every bad item.  Items that failed parsing have an empty region,
+ * so geo_latency_report() refuses the batch whenever bad is not empty. */
+static int
+apply_items(const struct snap *s, struct geo_latency_item *items, size_t n, json_t *bad)
+{
+	struct geo_latency_bad gb[LAT_BAD_MAX];
+	size_t nbad = LAT_BAD_MAX;
+	int rc;
+
+	rc = geo_latency_report(g_master, s->conf->geo, items, n, lat_clock(), gb, &nbad);
+	for (size_t k = 0; rc == -EINVAL && k < nbad; k++)
+		if (!named(bad, gb[k].index))
+			bad_item(bad, gb[k].index, gb[k].reason);
+	return json_array_size(bad) > 0 ? -EINVAL : rc;
+}
+
+int
+lat_post(const char *body, size_t len, const struct snap *s, json_t **reply)
+{
+	json_t *root = json_loadb(body, len, 0, NULL), *reports = json_object_get(root, "reports");
+	json_t *bad = json_array();
+	struct geo_latency_item *items = NULL;
+	size_t n = json_array_size(reports);
+	int status = 200, rc;
+
+	if (!json_is_array(reports)) {
+		*reply = json_pack("{s:s}", "error", "body must be {\"reports\": [{\"prefix\", \"region\", \"rtt_ms\"}, ...]}");
+		status = 400;
+		goto out;
+	}
+	if (g_master == NULL)
+		g_master = geo_latency_new((size_t)s->conf->latency.max_entries, s->conf->latency.max_age,
+					   s->conf->latency.ewma_weight);
+	if (g_master == NULL || (items = calloc(n + 1, sizeof(*items))) == NULL) {
+		*reply = json_pack("{s:s}", "error", "out of memory");
+		status = 500;
+		goto out;
+	}
+	parse_items(reports, items, bad);
+	rc = apply_items(s, items, n, bad);
+	if (rc == -EINVAL) {
+		*reply = json_pack("{s:s,s:O}", "error", "bad reports: nothing applied", "bad", bad);
+		status = 400;
+	} else if (rc < 0) {
+		*reply = json_pack("{s:s}", "error", "out of memory: nothing applied");
+		status = 500;
+	} else {
+		*reply = json_pack("{s:s,s:I}", "result", "ok", "applied", (json_int_t)n);
+		g_dirty = 1;
+		if (lat_clock() - g_last_publish >= LAT_PUBLISH_EVERY)
+			publish(s);
+		schedule();
+	}
+out:
+	json_decref(bad);
+	json_decref(root);
+	free(items);
+	return status;
+}
+
+static int
+list_one(const struct geo_latency_entry *e, void *arg)
+{
+	char ip[INET6_ADDRSTRLEN], text[80];
+
+	if (inet_ntop(e->prefix.family == 4 ? AF_INET : AF_INET6, e->prefix.bytes, ip, sizeof(ip)) == NULL)
+		return 0;
+	snprintf(text, sizeof(text), "%s/%u", ip, e->prefix.prefix);
+	json_array_append_new(arg, json_pack("{s:s,s:s,s:f,s:f}", "prefix", text, "region", e->region,
+					     "rtt_ms", e->rtt_ms, "age_s", lat_clock() - e->last));
+	return 0;
+}
+
+json_t *
+lat_list(void)
+{
+	json_t *entries = json_array();
+
+	if (g_master != NULL)
+		geo_latency_foreach(g_master, lat_clock(), list_one, entries);
+	return json_pack("{s:I,s:I,s:o}", "entries", (json_int_t)lat_count(),
+			 "evictions", (json_int_t)lat_evictions(), "reports", entries);
+}
+
+void
+lat_republish(const struct snap *s)
+{
+	publish(s);
+}
+
+size_t
+lat_count(void)
+{
+	return g_master ? geo_latency_count(g_master) : 0;
+}
+
+uint64_t
+lat_evictions(void)
+{
+	return g_master ? geo_latency_evictions(g_master) : 0;
+}
+
+void
+lat_lookup(const struct geo_addr *client, struct geo_rtt *out)
+{
+	const struct geo_rtt_table *t = rcu_dereference(g_table);
+
+	/* nothing reported yet: skip the clock read */
+	geo_rtt_lookup(t, client, t ? lat_clock() : 0, out);
+}
