@@ -107,7 +107,9 @@ wire_query_parse(const uint8_t *pkt, size_t len, struct wire_query *q)
 	uint16_t ns = wire_get16(pkt + 8), ar = wire_get16(pkt + 10);
 	if (qd == 1) {
 		q->qname_len = dname_parse(pkt, len, &pos, q->qname, 1);
-		if (q->qname_len < 0 || pos + 4 > len)
+		/* the question is the first name: a pointer there can only aim
+		 * into the header, so it is malformed, not compression */
+		if (q->qname_len < 0 || pos != WIRE_HDR + (size_t)q->qname_len || pos + 4 > len)
 			return WIRE_OPCODE(q->flags) ? WIRE_ENOTIMP : WIRE_EFORMERR;
 		q->qtype = wire_get16(pkt + pos);
 		q->qclass = wire_get16(pkt + pos + 2);
@@ -189,18 +191,9 @@ wire_put_header_question(struct wire_buf *b, const uint8_t *pkt, const struct wi
 	wire_put_u16(b, 0);
 	if (q->qend == 0)
 		return;
-	/* the question as it came, so the client's case (0x20) survives; a
-	 * compressed question name would point into the query, so rebuild */
-	if (q->qend - WIRE_HDR == (size_t)q->qname_len + 4 && !b->overflow) {
-		wire_put_bytes(b, pkt + WIRE_HDR, q->qend - WIRE_HDR);
-	} else {
-		size_t pos = WIRE_HDR;
-		uint8_t name[DNAME_MAX];
-		dname_parse(pkt, q->qend, &pos, name, 0);
-		wire_put_bytes(b, name, (size_t)q->qname_len);
-		wire_put_u16(b, q->qtype);
-		wire_put_u16(b, q->qclass);
-	}
+	/* the question as it came (never compressed: the parser refuses
+	 * that), so the client's case (0x20) survives */
+	wire_put_bytes(b, pkt + WIRE_HDR, q->qend - WIRE_HDR);
 	/* every suffix of the question name can be pointed at */
 	for (size_t off = WIRE_HDR; !b->overflow && b->p[off] != 0; off += b->p[off] + 1u)
 		comp_add(b, off);

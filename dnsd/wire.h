@@ -85,7 +85,9 @@ struct wire_buf {
 };
 
 void wire_buf_init(struct wire_buf *b, uint8_t *p, size_t cap);
-/* Header and the query's question copied as it came (case preserved). */
+/* Header and the query's question copied as it came (case preserved);
+ * q comes from wire_query_parse() of pkt, which refuses compressed
+ * question names, so the question's bytes are the name itself. */
 void wire_put_header_question(struct wire_buf *b, const uint8_t *pkt, const struct wire_query *q);
 void wire_put_u16(struct wire_buf *b, uint16_t v);
 void wire_put_u32(struct wire_buf *b, uint32_t v);

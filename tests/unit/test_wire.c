@@ -111,6 +111,8 @@ test_parse_bad_packets(void **state)
 				      0, 0, 41, 2, 0, 0, 1, 0, 0, 0, 0 }, 28, WIRE_EBADVERS },
 		{ "ECS bits past prefix", { 0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 1,
 					    0, 0, 41, 2, 0, 0, 0, 0, 0, 0, 11, 0, 8, 0, 7, 0, 1, 23, 0, 2, 0, 1 }, 39, WIRE_EFORMERR },
+		{ "question name compressed into the header (fuzz regress-question-pointer-past-qend)",
+		  { 0x3f, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 0, 0, 1, 0, 1 }, 18, WIRE_EFORMERR },
 		{ "OPT in answer section", { 0x12, 0x34, 1, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 1,
 					     0, 0, 41, 2, 0, 0, 0, 0, 0, 0, 0 }, 28, WIRE_EFORMERR },
 		{ "trailing bytes", { 0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0xde, 0xad }, 19, WIRE_EFORMERR },
