@@ -6,7 +6,8 @@ DNSD_PACKAGES=(
 	build-essential cmake pkg-config
 	libldns-dev libevent-dev libjansson-dev libmaxminddb-dev libcmocka-dev liburcu-dev libssl-dev
 	python3 python3-jsonschema python3-dnspython
-	bind9-dnsutils ldnsutils mmdb-bin nsd
+	bind9-dnsutils ldnsutils mmdb-bin nsd gdnsd curl
+	clang libclang-rt-14-dev	# libFuzzer for tools/fuzz.sh
 )
 
 dnsd_install_deps() {

@@ -1,0 +1,110 @@
+/*
+ * fuzz_zone.c -- the zone JSON loader: the input is written to a file and
+ * loaded with zload_zone against a fixed config (tests/data/query_dnsd.json:
+ * regions us-east and eu-west, pin eu).  A zone that loads is then walked
+ * the way the query path will read it: every node is found by its own
+ * name, its name and rdata are well-formed and inside their lengths, the
+ * names the answer compresses lie inside the rdata, RRsets are sorted by
+ * type, and --check's pin description runs.
+ */
+#include <string.h>
+
+#include "dnsd/arena.h"
+#include "dnsd/conf.h"
+#include "dnsd/zload.h"
+#include "dnsd/zone.h"
+#include "fuzz.h"
+
+static struct dnsd_conf *C;
+static struct dnsd_err *E;
+static FILE *devnull;
+
+static void
+setup(void)
+{
+	char path[1024];
+
+	FUZZ_CHECK((E = calloc(1, sizeof(*E))) != NULL);
+	snprintf(path, sizeof(path), "%s/tests/data/query_dnsd.json", fuzz_src());
+	if ((C = conf_load(path, E)) == NULL) {
+		dnsd_err_print(E, stderr);
+		abort();
+	}
+	FUZZ_CHECK((devnull = fopen("/dev/null", "w")) != NULL);
+}
+
+/* Length of an uncompressed name inside [p, p + max), or 0. */
+static size_t
+name_len_within(const uint8_t *p, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max) {
+		if (p[n] == 0)
+			return n + 1;
+		if (p[n] > DNAME_LABEL_MAX)
+			return 0;
+		n += p[n] + 1u;
+	}
+	return 0;
+}
+
+static void
+check_node(const struct zone *z, const struct zone_node *n)
+{
+	struct zone_lookup l;
+
+	FUZZ_CHECK(n->namelen >= 1 && name_len_within(n->name, n->namelen) == n->namelen);
+	FUZZ_CHECK(dname_is_under(n->name, z->origin));
+	FUZZ_CHECK(zone_node_find(z, n->name, n->namelen) == n);
+	zone_lookup(z, n->name, n->namelen, &l);
+	FUZZ_CHECK(l.node == n);
+	for (unsigned i = 0; i < n->nrrsets; i++) {
+		const struct zone_rrset *rs = &n->rrsets[i];
+		FUZZ_CHECK(i == 0 || n->rrsets[i - 1].type < rs->type);
+		FUZZ_CHECK(rs->count > 0);
+		FUZZ_CHECK(zone_rrset_get(n, rs->type) == rs);
+		for (unsigned j = 0; j < rs->count; j++) {
+			const struct zone_rr *rr = &rs->rr[j];
+			size_t from = 0;
+			FUZZ_CHECK(rr->ncomp <= 2);
+			for (unsigned k = 0; k < rr->ncomp; k++) {
+				size_t off = rr->comp_off[k];
+				FUZZ_CHECK(off >= from && off < rr->rdlen);
+				size_t nl = name_len_within(rr->rdata + off, rr->rdlen - off);
+				FUZZ_CHECK(nl > 0);
+				from = off + nl;
+			}
+		}
+	}
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct arena *a;
+	const struct zone *z;
+	const char *file;
+
+	if (C == NULL)
+		setup();
+	file = fuzz_write_file("zone.json", data, size);
+	dnsd_err_init(E);
+	FUZZ_CHECK((a = arena_new()) != NULL);
+	z = zload_zone(a, C, file, E);
+	if (z == NULL) {
+		if (getenv("DNSD_FUZZ_VERBOSE"))
+			dnsd_err_print(E, stderr);
+		FUZZ_CHECK(E->count > 0);
+	} else {
+		FUZZ_CHECK(E->count == 0);
+		FUZZ_CHECK(z->apex != NULL && z->soa != NULL);
+		FUZZ_CHECK(zone_node_find(z, z->origin, z->origin_len) == z->apex);
+		for (size_t b = 0; b < z->nbuckets; b++)
+			for (const struct zone_node *n = z->buckets[b]; n != NULL; n = n->hnext)
+				check_node(z, n);
+		zload_describe_pins(z, C, devnull);
+	}
+	arena_free(a);
+	return 0;
+}
