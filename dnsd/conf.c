@@ -454,6 +454,9 @@ load_region(struct cload *L, const char *name, json_t *o)
 	if ((idx = geo_region_add(c->geo, name, lat, lon, pin_index)) < 0) {
 		jdoc_key_err(d, L->err, o, "cannot add region \"%s\": %s", name,
 			     idx == -ENOSPC ? "too many regions" : "invalid");
+		free(r->endpoints);	/* the slot is not counted, so conf_free misses it */
+		r->endpoints = NULL;
+		r->nendpoints = 0;
 		return;
 	}
 	c->nregions++;
