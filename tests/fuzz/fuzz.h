@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static inline uint8_t *
 fuzz_dup(const uint8_t *data, size_t size)
 {
-	uint8_t *p = malloc(size ? size : 1);
+	uint8_t *p = calloc(1, size ? size : 1);	/* zeroed: GCC cannot see size 0 is never read */
 
 	FUZZ_CHECK(p != NULL);
 	if (size)
