@@ -43,13 +43,16 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:${UBSAN_OPTIONS:-}"
 run_one() {
 	local t="$1" dict=()
 	local work="$bdir/corpus/$t" crashes="$bdir/crashes/$t" log="$bdir/logs/$t.log"
-	mkdir -p "$work" "$crashes"
+	local tmp="$bdir/tmp/$t"	# the harnesses' files; a crash skips their cleanup
+	rm -rf "$tmp"
+	mkdir -p "$work" "$crashes" "$tmp"
 	[ -f "$root/tests/fuzz/fuzz_$t.dict" ] && dict=(-dict="$root/tests/fuzz/fuzz_$t.dict")
 	local rc=0
-	"$bdir/tests/fuzz/fuzz_$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+	TMPDIR="$tmp" "$bdir/tests/fuzz/fuzz_$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
 		-print_final_stats=1 -artifact_prefix="$crashes/" "${dict[@]}" \
 		"$work" "$root/tests/fuzz/corpus/$t" >"$log" 2>&1 || rc=$?
 	echo "$rc" >"$log.rc"
+	rm -rf "$tmp"
 }
 
 echo "fuzzing ${targets[*]}: ${secs}s each, $jobs at a time (logs in $bdir/logs/)"
