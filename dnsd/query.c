@@ -134,29 +134,32 @@ endpoint_forced_down(const struct qctx *x, int r, size_t e)
 	       HC_WORD_FORCE(hc_endpoint_word(x->s->health, x->s->ep_slot[r][e])) == HC_FORCE_DOWN;
 }
 
-/* Health of the name's regions per family (SPEC 6 step 5, SPEC 7):
- * a region forced down is down; forced up is up for every family it has;
- * otherwise up while one endpoint of the family is up. */
+/* Health of the name's regions per family (SPEC 6 step 5, SPEC 7).  The
+ * health thread folds forced states and endpoint verdicts into each
+ * region word's family bits (hc_region_family_state), so a region costs
+ * one relaxed load here: up unless that family reads down, as an endpoint
+ * with no verdict yet counts as up. */
 static void
 health_view(const struct qctx *x, const struct geo_name *gn, struct geo_view *v)
 {
-	const struct dnsd_conf *c = x->s->conf;
-
 	v->has[0] = x->s->static_view.has[0];
 	v->has[1] = x->s->static_view.has[1];
-	v->up[0] = v->up[1] = 0;
 	v->rtt = NULL;
+	if (x->s->health == NULL) {
+		v->up[0] = v->has[0];
+		v->up[1] = v->has[1];
+		return;
+	}
+	v->up[0] = v->up[1] = 0;
 	for (int i = 0; i < gn->nregions; i++) {
 		int r = gn->regions[i];
-		enum hc_force f = query_region_force(x, r);
+		uint32_t w = hc_region_word(x->s->health, x->s->region_slot[r]);
 		uint64_t bit = 1ull << r;
-		if (f == HC_FORCE_DOWN)
-			continue;
-		for (size_t e = 0; e < c->regions[r].nendpoints; e++) {
-			int fam = c->regions[r].endpoints[e].family == 4 ? GEO_FAM_A : GEO_FAM_AAAA;
-			if (f == HC_FORCE_UP ? !endpoint_forced_down(x, r, e) : query_endpoint_up(x, r, e))
-				v->up[fam] |= bit;
-		}
+
+		if (HC_WORD_FAM(w, GEO_FAM_A) != HC_DOWN)
+			v->up[GEO_FAM_A] |= bit;
+		if (HC_WORD_FAM(w, GEO_FAM_AAAA) != HC_DOWN)
+			v->up[GEO_FAM_AAAA] |= bit;
 	}
 }
 
@@ -285,6 +288,28 @@ zone_for(const struct qctx *x, const uint8_t *name, size_t len)
 	return z;
 }
 
+/* The prepared answer of the query's own RRset: the bytes the builder
+ * below wrote at load for this name and type (query_prepare), so taking
+ * it cannot change an answer.  0 when there is none or it does not fit
+ * the client's limit; the builder then drops optional additional data or
+ * truncates as usual. */
+static int
+put_prepared(struct qctx *x, const struct zone_lookup *lk)
+{
+	const struct zone_rrset *set;
+	const struct zone_prepared *p;
+
+	if (lk->node == NULL || (set = zone_rrset_get(lk->node, x->q->qtype)) == NULL ||
+	    (p = set->prepared) == NULL || x->b.cap - x->b.len < p->len)
+		return 0;
+	memcpy(x->b.p + x->b.len, p->bytes, p->len);
+	x->b.len += p->len;
+	memcpy(&x->count[1], p->count, sizeof(p->count));
+	x->aa = p->aa;
+	x->rcode = p->rcode;
+	return 1;
+}
+
 static void
 answer_in(struct qctx *x)
 {
@@ -301,6 +326,8 @@ answer_in(struct qctx *x)
 	memcpy(name, x->q->qname, len);
 	for (int hop = 0; hop < CNAME_HOPS_MAX; hop++) {
 		zone_lookup(z, name, len, &lk);
+		if (hop == 0 && put_prepared(x, &lk))
+			return;
 		if (lk.cut != NULL && !(lk.node == lk.cut && x->q->qtype == WIRE_T_DS)) {
 			put_referral(x, lk.cut);
 			return;
@@ -469,7 +496,6 @@ finish(struct qctx *x, const uint8_t *pkt, size_t limit, int with_opt)
 	wire_set_rcode(&x->b, x->rcode & 0xf);
 	for (int s = 1; s < 4; s++)
 		wire_set_count(&x->b, s, x->count[s]);
-	(void)opt;
 }
 
 static int
@@ -511,6 +537,20 @@ log_query(const struct qctx *x, enum query_proto proto)
 		x->pin >= 0 ? geo_pin_name(m, x->pin) : "none");
 }
 
+/* Everything between the question and OPT. */
+static void
+answer_sections(struct qctx *x)
+{
+	if (x->q->qclass == WIRE_C_IN)
+		answer_in(x);
+	else if (x->q->qclass == WIRE_C_CH)
+		answer_chaos(x);
+	else
+		x->rcode = WIRE_RCODE_REFUSED;
+	if (x->naddl > 0 && !x->b.overflow)
+		put_additional(x);
+}
+
 size_t
 query_answer(const struct snap *s, const uint8_t *pkt, size_t len,
 	     const struct query_client *client, enum query_proto proto, uint8_t *out, size_t cap,
@@ -544,14 +584,7 @@ query_answer(const struct snap *s, const uint8_t *pkt, size_t len,
 		return x.b.len;
 	}
 	x.b.cap = limit - opt_size(&x);
-	if (q.qclass == WIRE_C_IN)
-		answer_in(&x);
-	else if (q.qclass == WIRE_C_CH)
-		answer_chaos(&x);
-	else
-		x.rcode = WIRE_RCODE_REFUSED;
-	if (x.naddl > 0 && !x.b.overflow)
-		put_additional(&x);
+	answer_sections(&x);
 	if (x.b.overflow && proto == QUERY_TCP)
 		x.rcode = WIRE_RCODE_SERVFAIL;	/* over 64 KiB: nothing sensible fits */
 	finish(&x, pkt, limit, 1);
@@ -559,4 +592,63 @@ query_answer(const struct snap *s, const uint8_t *pkt, size_t len,
 	if (s->conf->log.queries)
 		log_query(&x, proto);
 	return x.b.overflow ? 0 : x.b.len;
+}
+
+/* --- answers prepared at load -------------------------------------------- */
+
+/* Runs the builder on a query for (owner, type) and keeps what it wrote
+ * after the question.  Geo owners answer per client and are left out; so
+ * is anything over 64 KiB.  An RRset reached only through a CNAME chain
+ * keeps its own query's answer: a chain is built per query. */
+static int
+prepare_rrset(struct snap *s, struct zone_node *n, struct zone_rrset *set, uint8_t *buf)
+{
+	static const struct query_client nobody = { .family = 4 };
+	uint8_t pkt[WIRE_HDR + DNAME_MAX + 4] = { [5] = 1 };	/* QDCOUNT 1 */
+	struct zone_prepared *p;
+	struct wire_query q;
+	struct qctx x;
+
+	memcpy(pkt + WIRE_HDR, n->name, n->namelen);
+	pkt[WIRE_HDR + n->namelen] = (uint8_t)(set->type >> 8);
+	pkt[WIRE_HDR + n->namelen + 1] = (uint8_t)set->type;
+	pkt[WIRE_HDR + n->namelen + 3] = WIRE_C_IN;
+	if (wire_query_parse(pkt, WIRE_HDR + n->namelen + 4u, &q) != WIRE_OK)
+		return 0;
+	memset(&x, 0, sizeof(x));
+	x.s = s;
+	x.q = &q;
+	x.client = &nobody;
+	x.region = x.pin = -1;
+	wire_buf_init(&x.b, buf, WIRE_MAX);
+	wire_put_header_question(&x.b, pkt, &q);
+	answer_sections(&x);
+	if (x.b.overflow || x.b.len == q.qend)
+		return 0;
+	if ((p = arena_alloc(s->arena, sizeof(*p))) == NULL ||
+	    (p->bytes = arena_memdup(s->arena, buf + q.qend, x.b.len - q.qend)) == NULL)
+		return -1;
+	p->len = (uint16_t)(x.b.len - q.qend);
+	memcpy(p->count, &x.count[1], sizeof(p->count));
+	p->aa = (uint8_t)x.aa;
+	p->rcode = (uint8_t)x.rcode;
+	set->prepared = p;
+	return 0;
+}
+
+int
+query_prepare(struct snap *s)
+{
+	static uint8_t buf[WIRE_MAX];	/* load time runs on one thread */
+
+	for (size_t i = 0; i < s->zones.nzones; i++) {
+		const struct zone *z = s->zones.zones[i];
+
+		for (size_t b = 0; b < z->nbuckets; b++)
+			for (struct zone_node *n = z->buckets[b]; n != NULL; n = n->hnext)
+				for (uint16_t k = 0; n->geo == NULL && k < n->nrrsets; k++)
+					if (prepare_rrset(s, n, &n->rrsets[k], buf) < 0)
+						return -1;
+	}
+	return 0;
 }

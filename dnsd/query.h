@@ -27,4 +27,10 @@ size_t query_answer(const struct snap *s, const uint8_t *pkt, size_t len,
 		    const struct query_client *client, enum query_proto proto,
 		    uint8_t *out, size_t cap, struct metrics_worker *m);
 
+/* Prepares, at load on the loading thread, the answer of every RRset
+ * queried by its owner and type (zone.h, struct zone_prepared), with the
+ * same builder query_answer() runs; allocates from the snapshot's arena.
+ * 0, or -1 out of memory. */
+int query_prepare(struct snap *s);
+
 #endif

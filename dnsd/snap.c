@@ -7,6 +7,7 @@
 
 #include <urcu.h>
 
+#include "dnsd/query.h"
 #include "dnsd/snap.h"
 #include "dnsd/zload.h"
 
@@ -131,7 +132,7 @@ snap_load(const char *conf_file, struct health *h, struct dnsd_err *err)
 	if (err->count > before || build_zone_set(s, zones, s->conf->nzones, err) < 0)
 		goto fail;
 	build_view(s);
-	if (build_answer_counters(s) < 0 || attach_health(s, h, err) < 0)
+	if (query_prepare(s) < 0 || build_answer_counters(s) < 0 || attach_health(s, h, err) < 0)
 		goto fail;
 	s->generation = ++g_generation;
 	s->loaded = time(NULL);

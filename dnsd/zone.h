@@ -26,11 +26,25 @@ struct zone_rr {
 	const struct zone_node *target;	/* NS/MX/SRV target in the zone, for additional */
 };
 
+/* The answer to a query for exactly an RRset's owner and type, prepared
+ * at load by the query builder itself (query_prepare): the sections that
+ * follow a question of the owner's length at offset 12, names compressed
+ * against that question, with their counts and the header bits.  Valid
+ * for any case of the name, any ID and flags; OPT is appended after. */
+struct zone_prepared {
+	const uint8_t *bytes;
+	uint16_t len;
+	uint16_t count[3];	/* answer, authority, additional */
+	uint8_t aa;
+	uint8_t rcode;
+};
+
 struct zone_rrset {
 	uint16_t type;
 	uint16_t count;
 	uint32_t ttl;
 	struct zone_rr *rr;
+	const struct zone_prepared *prepared;	/* NULL: built per query */
 };
 
 /* A geo-routed owner: answers A and AAAA from its regions. */
