@@ -31,10 +31,36 @@ put_rrset(struct qctx *x, int section, const uint8_t *owner, const struct zone_r
 	x->count[section] += set->count;
 }
 
+/* The prepared SOA, when it goes right after the question (its pointers
+ * assume that) and fits.  Where the name shares more than the origin with
+ * MNAME or RNAME the builder would point deeper; this copy is as correct,
+ * a few bytes longer. */
+static int
+put_negative(struct qctx *x, const struct zone *z)
+{
+	const struct zone_negative *neg = z->neg;
+	uint8_t *p = x->b.p + x->b.len;
+	unsigned shift = (unsigned)x->q->qname_len - z->origin_len;
+
+	if (neg == NULL || x->b.len != x->q->qend || x->b.cap - x->b.len < neg->len)
+		return 0;
+	memcpy(p, neg->bytes, neg->len);
+	for (unsigned i = 0; i < neg->nreloc; i++) {
+		uint8_t *ptr = p + neg->reloc[i];
+		unsigned off = ((unsigned)(ptr[0] & 0x3f) << 8 | ptr[1]) + shift;
+
+		ptr[0] = (uint8_t)(0xc0 | off >> 8);
+		ptr[1] = (uint8_t)off;
+	}
+	x->b.len += neg->len;
+	x->count[2] += 1;
+	return 1;
+}
+
 static void
 put_soa(struct qctx *x, const struct zone *z)
 {
-	if (z->soa != NULL)
+	if (z->soa != NULL && !put_negative(x, z))
 		put_rrset(x, 2, z->origin, z->soa, z->neg_ttl);
 }
 
@@ -434,13 +460,14 @@ put_opt(struct qctx *x)
 	const struct wire_query *q = x->q;
 	size_t rdlen_at;
 
-	wire_put_bytes(&x->b, "", 1);
-	wire_put_u16(&x->b, WIRE_T_OPT);
-	wire_put_u16(&x->b, (uint16_t)x->s->conf->limits.udp_payload);
-	/* extended rcode high bits, version 0, DO echoed (RFC 3225) */
-	wire_put_u32(&x->b, ((x->rcode >> 4) & 0xffu) << 24 | (q->edns_do ? 0x8000u : 0));
-	rdlen_at = x->b.len;
-	wire_put_u16(&x->b, 0);
+	uint16_t payload = (uint16_t)x->s->conf->limits.udp_payload;
+	/* root owner, OPT, our payload size; extended rcode high bits,
+	 * version 0, DO echoed (RFC 3225); RDLENGTH filled in below */
+	uint8_t fixed[11] = { 0, 0, WIRE_T_OPT, payload >> 8, payload & 0xff,
+			      (x->rcode >> 4) & 0xff, 0, q->edns_do ? 0x80 : 0, 0, 0, 0 };
+
+	wire_put_bytes(&x->b, fixed, sizeof(fixed));
+	rdlen_at = x->b.len - 2;
 	if (q->nsid) {
 		size_t l = strlen(x->s->conf->identity);
 		wire_put_u16(&x->b, WIRE_OPT_NSID);
@@ -537,6 +564,26 @@ log_query(const struct qctx *x, enum query_proto proto)
 		x->pin >= 0 ? geo_pin_name(m, x->pin) : "none");
 }
 
+/* Field by field: the additional-target array and the buffer's
+ * compression table are sized for the worst case and read only up to
+ * their counts, so a memset of the whole context is wasted per query. */
+static void
+qctx_init(struct qctx *x, const struct snap *s, const struct wire_query *q,
+	  const struct query_client *client, struct metrics_worker *m)
+{
+	x->s = s;
+	x->q = q;
+	x->client = client;
+	x->m = m;
+	memset(x->count, 0, sizeof(x->count));
+	x->rcode = 0;
+	x->aa = 0;
+	x->ecs_scope = 0;
+	x->naddl = 0;
+	x->addl_required = 0;
+	x->region = x->pin = -1;
+}
+
 /* Everything between the question and OPT. */
 static void
 answer_sections(struct qctx *x)
@@ -561,12 +608,7 @@ query_answer(const struct snap *s, const uint8_t *pkt, size_t len,
 	int rc = wire_query_parse(pkt, len, &q);
 	size_t limit;
 
-	memset(&x, 0, sizeof(x));
-	x.s = s;
-	x.q = &q;
-	x.client = client;
-	x.m = m;
-	x.region = x.pin = -1;
+	qctx_init(&x, s, &q, client, m);
 	if (rc == WIRE_EDROP) {
 		count_query(&x, proto, 1);
 		return 0;
@@ -615,11 +657,7 @@ prepare_rrset(struct snap *s, struct zone_node *n, struct zone_rrset *set, uint8
 	pkt[WIRE_HDR + n->namelen + 3] = WIRE_C_IN;
 	if (wire_query_parse(pkt, WIRE_HDR + n->namelen + 4u, &q) != WIRE_OK)
 		return 0;
-	memset(&x, 0, sizeof(x));
-	x.s = s;
-	x.q = &q;
-	x.client = &nobody;
-	x.region = x.pin = -1;
+	qctx_init(&x, s, &q, &nobody, NULL);
 	wire_buf_init(&x.b, buf, WIRE_MAX);
 	wire_put_header_question(&x.b, pkt, &q);
 	answer_sections(&x);
@@ -636,13 +674,67 @@ prepare_rrset(struct snap *s, struct zone_node *n, struct zone_rrset *set, uint8
 	return 0;
 }
 
+/* Where the compression pointers of a name at pos are; returns the
+ * position past the name. */
+static size_t
+find_pointers(const uint8_t *p, size_t pos, struct zone_negative *neg)
+{
+	while (p[pos] != 0 && (p[pos] & 0xc0) != 0xc0)
+		pos += 1u + p[pos];
+	if (p[pos] == 0)
+		return pos + 1;
+	if (neg->nreloc < ZONE_NEG_RELOC)
+		neg->reloc[neg->nreloc++] = (uint16_t)pos;
+	return pos + 2;
+}
+
+/* The SOA record as the builder writes it after a question for the
+ * origin, and where its pointers are: owner, then MNAME and RNAME. */
+static int
+prepare_negative(struct snap *s, struct zone *z, uint8_t *buf)
+{
+	static const struct query_client nobody = { .family = 4 };
+	uint8_t pkt[WIRE_HDR + DNAME_MAX + 4] = { [5] = 1 };
+	struct zone_negative *neg;
+	struct wire_query q;
+	struct qctx x;
+	size_t pos;
+
+	if (z->soa == NULL)
+		return 0;
+	memcpy(pkt + WIRE_HDR, z->origin, z->origin_len);
+	pkt[WIRE_HDR + z->origin_len + 1] = WIRE_T_SOA;
+	pkt[WIRE_HDR + z->origin_len + 3] = WIRE_C_IN;
+	if (wire_query_parse(pkt, WIRE_HDR + z->origin_len + 4u, &q) != WIRE_OK)
+		return 0;
+	qctx_init(&x, s, &q, &nobody, NULL);
+	wire_buf_init(&x.b, buf, WIRE_MAX);
+	wire_put_header_question(&x.b, pkt, &q);
+	put_rrset(&x, 2, z->origin, z->soa, z->neg_ttl);
+	if (x.b.overflow || (neg = arena_alloc(s->arena, sizeof(*neg))) == NULL)
+		return x.b.overflow ? 0 : -1;
+	pos = find_pointers(buf, q.qend, neg) + 10;	/* type class ttl rdlength */
+	pos = find_pointers(buf, pos, neg);
+	find_pointers(buf, pos, neg);
+	for (unsigned i = 0; i < neg->nreloc; i++)
+		neg->reloc[i] = (uint16_t)(neg->reloc[i] - q.qend);
+	neg->len = (uint16_t)(x.b.len - q.qend);
+	if ((neg->bytes = arena_memdup(s->arena, buf + q.qend, neg->len)) == NULL)
+		return -1;
+	z->neg = neg;
+	return 0;
+}
+
 int
 query_prepare(struct snap *s)
 {
 	static uint8_t buf[WIRE_MAX];	/* load time runs on one thread */
 
 	for (size_t i = 0; i < s->zones.nzones; i++) {
-		const struct zone *z = s->zones.zones[i];
+		struct zone *z = s->zones.zones[i];
+
+		if (prepare_negative(s, z, buf) < 0)
+			return -1;
 
 		for (size_t b = 0; b < z->nbuckets; b++)
 			for (struct zone_node *n = z->buckets[b]; n != NULL; n = n->hnext)

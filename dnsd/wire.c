@@ -85,6 +85,49 @@ parse_additional(const uint8_t *pkt, size_t len, size_t *pos, int count, struct 
 	return WIRE_OK;
 }
 
+/* Lowercases eight bytes at once: a byte gains 0x20 when it is 'A'..'Z'
+ * (bytes with the top bit set are left alone, as lc() leaves them). */
+static inline uint64_t
+lower8(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t low7 = x & ~high;
+	uint64_t ge_a = low7 + ones * (0x80 - 'A');
+	uint64_t gt_z = low7 + ones * (0x80 - 'Z' - 1);
+
+	return x | ((ge_a & ~gt_z & ~x & high) >> 2);
+}
+
+/* The question name, lowercased into out.  It cannot be compressed (a
+ * pointer could only aim into the header), so it is one run of bytes:
+ * check the label lengths, then lowercase the run a word at a time
+ * (length bytes are below 64 and pass unchanged).  Its length, or -1. */
+static int
+parse_qname(const uint8_t *pkt, size_t len, uint8_t *out)
+{
+	size_t p = WIRE_HDR, n, i;
+	uint64_t w;
+
+	for (;;) {
+		if (p >= len || (pkt[p] & 0xc0) || p - WIRE_HDR + 1u + pkt[p] > DNAME_MAX)
+			return -1;
+		if (pkt[p] == 0)
+			break;
+		p += 1u + pkt[p];
+	}
+	n = p + 1 - WIRE_HDR;
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, pkt + WIRE_HDR + i, 8);
+		w = lower8(w);
+		memcpy(out + i, &w, 8);
+	}
+	for (; i < n; i++) {
+		uint8_t c = pkt[WIRE_HDR + i];
+		out[i] = (c >= 'A' && c <= 'Z') ? c + 32 : c;
+	}
+	return (int)n;
+}
+
 int
 wire_query_parse(const uint8_t *pkt, size_t len, struct wire_query *q)
 {
@@ -106,10 +149,8 @@ wire_query_parse(const uint8_t *pkt, size_t len, struct wire_query *q)
 	uint16_t qd = wire_get16(pkt + 4), an = wire_get16(pkt + 6);
 	uint16_t ns = wire_get16(pkt + 8), ar = wire_get16(pkt + 10);
 	if (qd == 1) {
-		q->qname_len = dname_parse(pkt, len, &pos, q->qname, 1);
-		/* the question is the first name: a pointer there can only aim
-		 * into the header, so it is malformed, not compression */
-		if (q->qname_len < 0 || pos != WIRE_HDR + (size_t)q->qname_len || pos + 4 > len)
+		q->qname_len = parse_qname(pkt, len, q->qname);
+		if (q->qname_len < 0 || (pos += (size_t)q->qname_len) + 4 > len)
 			return WIRE_OPCODE(q->flags) ? WIRE_ENOTIMP : WIRE_EFORMERR;
 		q->qtype = wire_get16(pkt + pos);
 		q->qclass = wire_get16(pkt + pos + 2);
@@ -183,12 +224,9 @@ void
 wire_put_header_question(struct wire_buf *b, const uint8_t *pkt, const struct wire_query *q)
 {
 	uint16_t flags = WIRE_F_QR | (q->flags & (0x7800 | WIRE_F_RD | WIRE_F_CD));
+	uint8_t hdr[WIRE_HDR] = { q->id >> 8, q->id & 0xff, flags >> 8, flags & 0xff, 0, q->qend ? 1 : 0 };
 
-	wire_put_u16(b, q->id);
-	wire_put_u16(b, flags);
-	wire_put_u16(b, q->qend ? 1 : 0);
-	wire_put_u32(b, 0);
-	wire_put_u16(b, 0);
+	wire_put_bytes(b, hdr, sizeof(hdr));
 	if (q->qend == 0)
 		return;
 	/* the question as it came (never compressed: the parser refuses

@@ -39,6 +39,18 @@ struct zone_prepared {
 	uint8_t rcode;
 };
 
+/* The SOA of a negative answer (NXDOMAIN, NODATA), prepared for a
+ * question that is the origin itself.  Every compression pointer in it
+ * aims at or after the question, so for a question k bytes longer than
+ * the origin each one moves by k: reloc lists where they are. */
+#define ZONE_NEG_RELOC 4
+struct zone_negative {
+	const uint8_t *bytes;
+	uint16_t len;
+	uint8_t nreloc;
+	uint16_t reloc[ZONE_NEG_RELOC];
+};
+
 struct zone_rrset {
 	uint16_t type;
 	uint16_t count;
@@ -82,6 +94,7 @@ struct zone {
 	struct zone_node *apex;
 	const struct zone_rrset *soa;
 	uint32_t neg_ttl;		/* RFC 2308: min(SOA TTL, SOA MINIMUM) */
+	const struct zone_negative *neg;	/* NULL: built per query */
 	size_t nbuckets;		/* power of two */
 	struct zone_node **buckets;
 	size_t nnodes, nrecords;

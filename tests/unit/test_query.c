@@ -326,6 +326,45 @@ test_prepared_answers_match_built(void **state)
 	free(built);
 }
 
+/* Negative answers: the zone's prepared SOA, its pointers moved to where
+ * the origin sits in each question, gives the builder's bytes (none of
+ * these names shares more than the origin with MNAME or RNAME). */
+static void
+test_prepared_negative_answers_match_built(void **state)
+{
+	static const struct { const char *name; uint16_t type; } cases[] = {
+		{ "nx.Example.COM", WIRE_T_A }, { "a.b.c.d.e.f.nx.example.com", WIRE_T_AAAA },
+		{ "MAIL.example.com", WIRE_T_AAAA }, { "b.deep.example.com", WIRE_T_A },
+		{ "www.example.com", WIRE_T_MX }, { "example.com", WIRE_T_TXT },
+		{ "nx.sub.example.com", WIRE_T_A }, { "sub.EXAMPLE.com", WIRE_T_MX },
+	};
+	struct snap *s = *state;
+	struct ans *fast = malloc(sizeof(*fast)), *built = malloc(sizeof(*built));
+	const struct qopt opts[] = { { 0 }, { .edns = 1, .bufsize = 1232, .ecs = "10.20.1.0/24" }, { .tcp = 1 } };
+
+	for (size_t i = 0; i < s->zones.nzones; i++)
+		assert_non_null(s->zones.zones[i]->neg);
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
+		for (size_t o = 0; o < sizeof(opts) / sizeof(opts[0]); o++) {
+			const struct zone_negative *saved[8];
+
+			ask(s, cases[c].name, cases[c].type, &opts[o], fast);
+			for (size_t i = 0; i < s->zones.nzones; i++) {
+				saved[i] = s->zones.zones[i]->neg;
+				s->zones.zones[i]->neg = NULL;
+			}
+			ask(s, cases[c].name, cases[c].type, &opts[o], built);
+			for (size_t i = 0; i < s->zones.nzones; i++)
+				s->zones.zones[i]->neg = saved[i];
+			assert_int_equal(fast->ns, 1);
+			if (fast->len != built->len || memcmp(fast->buf, built->buf, fast->len) != 0)
+				fail_msg("%s/%u opt %zu: prepared negative answer differs from built",
+					 cases[c].name, cases[c].type, o);
+		}
+	free(fast);
+	free(built);
+}
+
 int
 main(void)
 {
@@ -337,6 +376,7 @@ main(void)
 		cmocka_unit_test(test_ecs_scope),
 		cmocka_unit_test(test_hot_path_never_allocates),
 		cmocka_unit_test(test_prepared_answers_match_built),
+		cmocka_unit_test(test_prepared_negative_answers_match_built),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
