@@ -39,6 +39,8 @@ build_zone_set(struct snap *s, struct zone **zones, size_t n, struct dnsd_err *e
 			}
 		z->hnext = zs->buckets[h];
 		zs->buckets[h] = z;
+		if (z->origin_len > zs->max_origin_len)
+			zs->max_origin_len = z->origin_len;
 	}
 	return 0;
 }

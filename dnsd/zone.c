@@ -13,7 +13,10 @@ zone_set_find(const struct zone_set *zs, const uint8_t *qname, size_t len)
 
 	if (zs->nbuckets == 0)
 		return NULL;
-	/* longest suffix first: a child zone wins over its parent */
+	/* longest suffix first: a child zone wins over its parent; suffixes
+	 * longer than every origin need no hashing */
+	while (len - (size_t)(s - qname) > zs->max_origin_len)
+		s += *s + 1;
 	for (;;) {
 		size_t slen = len - (size_t)(s - qname);
 		uint32_t h = dname_hash(s, slen) & (zs->nbuckets - 1);

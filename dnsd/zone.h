@@ -106,6 +106,7 @@ struct zone_set {
 	struct zone **zones;
 	size_t nbuckets;		/* apex hash, power of two */
 	struct zone **buckets;
+	size_t max_origin_len;		/* no longer suffix can be an origin */
 };
 
 /* The zone holding qname (longest matching origin), or NULL. */
