@@ -99,6 +99,7 @@ worker_alloc(struct net *n, struct worker *w, int id)
 	for (int i = 0; i < NET_BATCH; i++)
 		if ((w->batch->out[i] = malloc(payload)) == NULL)
 			return -ENOMEM;
+	net_udp_batch_init(w->batch);
 	w->tcp_max = n->tcp_clients / (unsigned)n->nworkers;
 	if (w->tcp_max == 0)
 		w->tcp_max = 1;

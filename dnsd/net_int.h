@@ -30,6 +30,9 @@ struct udp_batch {
 	uint8_t *out[NET_BATCH];	/* udp_payload bytes each */
 };
 
+/* net_udp.c: points a worker's batch headers at its buffers, once. */
+void net_udp_batch_init(struct udp_batch *b);
+
 struct worker {
 	int id;
 	pthread_t thread;

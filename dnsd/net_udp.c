@@ -17,18 +17,31 @@
  * busy socket cannot starve the worker's TCP clients. */
 #define UDP_ROUNDS 8
 
-static void
-prepare_batch(struct udp_batch *b)
+/* Once per worker: every header points at its own buffers for good. */
+void
+net_udp_batch_init(struct udp_batch *b)
 {
+	memset(b->msgs, 0, sizeof(b->msgs));
+	memset(b->out_msgs, 0, sizeof(b->out_msgs));
 	for (int i = 0; i < NET_BATCH; i++) {
 		b->iov[i].iov_base = b->in[i];
 		b->iov[i].iov_len = NET_QUERY_MAX;
-		memset(&b->msgs[i].msg_hdr, 0, sizeof(b->msgs[i].msg_hdr));
 		b->msgs[i].msg_hdr.msg_name = &b->peers[i];
 		b->msgs[i].msg_hdr.msg_namelen = sizeof(b->peers[i]);
 		b->msgs[i].msg_hdr.msg_iov = &b->iov[i];
 		b->msgs[i].msg_hdr.msg_iovlen = 1;
+		b->out_msgs[i].msg_hdr.msg_iov = &b->out_iov[i];
+		b->out_msgs[i].msg_hdr.msg_iovlen = 1;
 	}
+}
+
+/* recvmmsg shrinks msg_namelen to each sender's address; only the headers
+ * it filled need their room back. */
+static void
+rearm_batch(struct udp_batch *b, int used)
+{
+	for (int i = 0; i < used; i++)
+		b->msgs[i].msg_hdr.msg_namelen = sizeof(b->peers[i]);
 }
 
 static uint64_t
@@ -86,11 +99,8 @@ answer_batch(struct worker *w, int n)
 			continue;
 		b->out_iov[nout].iov_base = b->out[i];
 		b->out_iov[nout].iov_len = len;
-		memset(&b->out_msgs[nout].msg_hdr, 0, sizeof(b->out_msgs[nout].msg_hdr));
 		b->out_msgs[nout].msg_hdr.msg_name = &b->peers[i];
 		b->out_msgs[nout].msg_hdr.msg_namelen = b->msgs[i].msg_hdr.msg_namelen;
-		b->out_msgs[nout].msg_hdr.msg_iov = &b->out_iov[nout];
-		b->out_msgs[nout].msg_hdr.msg_iovlen = 1;
 		nout++;
 	}
 	rcu_read_unlock();
@@ -104,7 +114,6 @@ net_udp_read(evutil_socket_t fd, short what, void *arg)
 	struct udp_batch *b = w->batch;
 
 	for (int round = 0; round < UDP_ROUNDS; round++) {
-		prepare_batch(b);
 		int n = recvmmsg(fd, b->msgs, NET_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			return;
@@ -118,6 +127,7 @@ net_udp_read(evutil_socket_t fd, short what, void *arg)
 			}
 			sent += r;
 		}
+		rearm_batch(b, n);
 		if (n < NET_BATCH)
 			return;
 	}
