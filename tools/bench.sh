@@ -20,6 +20,7 @@
 #   OUTSTANDING=200  dnsperf -q for the unlimited runs
 #   QUIET_WAIT=15  seconds to wait before a run for the CPUs to be idle
 #   KEEP=1         keep the data directory (its path is printed)
+#   PAIRS="static:dnsd static:ceiling"  only these set:server pairs
 # Runs as root or with sudo (it installs packages when missing).  Binds
 # 127.0.0.1 only.  Stops everything it started on exit.
 set -euo pipefail
@@ -313,7 +314,7 @@ start pdns geo.test pdns_server --config-dir="$dir/pdns"
 start ceiling bench.test "$ceiling_bin" "${PORT[ceiling]}"
 
 pairs=()
-for p in static:dnsd static:nsd static:knot static:ceiling geo:dnsd geo:gdnsd geo:pdns geo:ceiling; do
+for p in ${PAIRS:-static:dnsd static:nsd static:knot static:ceiling geo:dnsd geo:gdnsd geo:pdns geo:ceiling}; do
 	[ -n "${READY[${p#*:}]:-}" ] && pairs+=("$p")
 done
 for s in "${!WHY[@]}"; do
