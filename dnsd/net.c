@@ -1,8 +1,10 @@
 /*
- * net.c -- binding sockets and running worker threads.  Binding happens on
- * the main thread at start; each worker runs its own event loop.
+ * net.c -- binding sockets and running threads.  Binding happens on the
+ * main thread at start; each worker runs an event loop for its TCP
+ * sockets, and one UDP reader thread per listen address beside it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,34 +74,49 @@ net_client_from(const struct sockaddr *sa, struct query_client *c)
 }
 
 static int
+reader_alloc(struct net *n, struct udp_reader *r, int block)
+{
+	r->net = n;
+	r->fd = -1;
+	r->batch = calloc(1, sizeof(*r->batch));
+	r->metrics = aligned_alloc(64, sizeof(*r->metrics));
+	r->rrl = rrl_new(NET_RRL_BITS);
+	if (r->batch == NULL || r->metrics == NULL || r->rrl == NULL)
+		return -ENOMEM;
+	memset(r->metrics, 0, sizeof(*r->metrics));
+	r->metrics->worker = block;
+	for (int i = 0; i < NET_BATCH; i++)
+		if ((r->batch->out[i] = malloc(n->udp_payload)) == NULL)
+			return -ENOMEM;
+	net_udp_batch_init(r->batch);
+	return 0;
+}
+
+/* Counter blocks: worker i's TCP counters are block i, the UDP reader of
+ * worker i and listen address a block nworkers + i * nlisten + a (the
+ * snapshot sizes its per-block answer counters the same way). */
+static int
 worker_alloc(struct net *n, struct worker *w, int id)
 {
-	size_t payload = n->udp_payload;
-
 	w->id = id;
 	w->net = n;
-	w->udp_fds = calloc(n->nlisten, sizeof(int));
 	w->tcp_fds = calloc(n->nlisten, sizeof(int));
-	w->udp_events = calloc(n->nlisten, sizeof(*w->udp_events));
+	w->udp = calloc(n->nlisten, sizeof(*w->udp));
 	w->listeners = calloc(n->nlisten, sizeof(*w->listeners));
-	w->batch = calloc(1, sizeof(*w->batch));
 	w->tcp_out = malloc(2 + 65535);
 	w->tcp_in = malloc(65535);
 	w->metrics = aligned_alloc(64, sizeof(*w->metrics));
-	w->rrl = rrl_new(NET_RRL_BITS);
 	if (w->metrics != NULL) {
 		memset(w->metrics, 0, sizeof(*w->metrics));
 		w->metrics->worker = id;
 	}
-	if (!w->metrics || !w->rrl || !w->udp_fds || !w->tcp_fds || !w->udp_events || !w->listeners || !w->batch ||
-	    !w->tcp_out || !w->tcp_in)
+	if (!w->metrics || !w->tcp_fds || !w->udp || !w->listeners || !w->tcp_out || !w->tcp_in)
 		return -ENOMEM;
-	for (size_t i = 0; i < n->nlisten; i++)
-		w->udp_fds[i] = w->tcp_fds[i] = -1;
-	for (int i = 0; i < NET_BATCH; i++)
-		if ((w->batch->out[i] = malloc(payload)) == NULL)
+	for (size_t a = 0; a < n->nlisten; a++) {
+		w->tcp_fds[a] = -1;
+		if (reader_alloc(n, &w->udp[a], n->nworkers + id * (int)n->nlisten + (int)a) < 0)
 			return -ENOMEM;
-	net_udp_batch_init(w->batch);
+	}
 	w->tcp_max = n->tcp_clients / (unsigned)n->nworkers;
 	if (w->tcp_max == 0)
 		w->tcp_max = 1;
@@ -134,9 +151,9 @@ net_bind(const struct dnsd_conf *c, struct dnsd_err *err)
 			goto fail;
 		}
 		for (size_t a = 0; a < n->nlisten; a++) {
-			w->udp_fds[a] = open_socket(&c->listen[a], SOCK_DGRAM, err);
+			w->udp[a].fd = open_socket(&c->listen[a], SOCK_DGRAM, err);
 			w->tcp_fds[a] = open_socket(&c->listen[a], SOCK_STREAM, err);
-			if (w->udp_fds[a] < 0 || w->tcp_fds[a] < 0)
+			if (w->udp[a].fd < 0 || w->tcp_fds[a] < 0)
 				goto fail;
 		}
 	}
@@ -163,13 +180,29 @@ worker_setup(struct worker *w)
 	if ((w->base = event_base_new()) == NULL)
 		return -ENOMEM;
 	for (size_t a = 0; a < w->net->nlisten; a++) {
-		w->udp_events[a] = event_new(w->base, w->udp_fds[a], EV_READ | EV_PERSIST, net_udp_read, w);
 		w->listeners[a] = evconnlistener_new(w->base, net_tcp_accept, w,
 						     LEV_OPT_CLOSE_ON_FREE, -1, w->tcp_fds[a]);
-		if (w->udp_events[a] == NULL || w->listeners[a] == NULL || event_add(w->udp_events[a], NULL) < 0)
+		if (w->listeners[a] == NULL)
 			return -ENOMEM;
 		w->tcp_fds[a] = -1;	/* the listener owns it now */
 	}
+	return 0;
+}
+
+/* The reader blocks in recvmmsg; a receive timeout lets it see a stop
+ * even if the shutdown wake-up were lost. */
+static int
+reader_start(struct udp_reader *r)
+{
+	struct timeval tv = { .tv_sec = 1 };
+	int fl = fcntl(r->fd, F_GETFL);
+
+	if (fl < 0 || fcntl(r->fd, F_SETFL, fl & ~O_NONBLOCK) < 0 ||
+	    setsockopt(r->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		return -errno;
+	if (pthread_create(&r->thread, NULL, net_udp_main, r) != 0)
+		return -EAGAIN;
+	r->started = 1;
 	return 0;
 }
 
@@ -179,6 +212,8 @@ net_start(struct net *n)
 	evthread_use_pthreads();
 	for (int i = 0; i < n->nworkers; i++) {
 		struct worker *w = &n->workers[i];
+		int rc;
+
 		if (worker_setup(w) < 0)
 			return -ENOMEM;
 		if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
@@ -186,38 +221,63 @@ net_start(struct net *n)
 			w->base = NULL;
 			return -EAGAIN;
 		}
+		for (size_t a = 0; a < n->nlisten; a++)
+			if ((rc = reader_start(&w->udp[a])) < 0)
+				return rc;
 	}
 	return 0;
+}
+
+static void
+reader_free(struct udp_reader *r)
+{
+	if (r->net == NULL)
+		return;		/* never set up: a failed allocation before it */
+	if (r->fd >= 0)
+		close(r->fd);
+	if (r->batch)
+		for (int i = 0; i < NET_BATCH; i++)
+			free(r->batch->out[i]);
+	free(r->batch);
+	free(r->metrics);
+	rrl_free(r->rrl);
 }
 
 static void
 worker_free(struct net *n, struct worker *w)
 {
 	for (size_t a = 0; a < n->nlisten; a++) {
-		if (w->udp_events && w->udp_events[a])
-			event_free(w->udp_events[a]);
 		if (w->listeners && w->listeners[a])
 			evconnlistener_free(w->listeners[a]);
-		if (w->udp_fds && w->udp_fds[a] >= 0)
-			close(w->udp_fds[a]);
 		if (w->tcp_fds && w->tcp_fds[a] >= 0)
 			close(w->tcp_fds[a]);
+		if (w->udp)
+			reader_free(&w->udp[a]);
 	}
 	net_tcp_close_all(w);
 	if (w->base)
 		event_base_free(w->base);
-	if (w->batch)
-		for (int i = 0; i < NET_BATCH; i++)
-			free(w->batch->out[i]);
-	free(w->batch);
-	free(w->udp_fds);
+	free(w->udp);
 	free(w->tcp_fds);
-	free(w->udp_events);
 	free(w->listeners);
 	free(w->tcp_out);
 	free(w->tcp_in);
 	free(w->metrics);
-	rrl_free(w->rrl);
+}
+
+/* Wakes every UDP reader out of recvmmsg: a shut-down socket reads 0. */
+static void
+readers_stop(struct net *n)
+{
+	atomic_store(&n->stopping, 1);
+	for (int i = 0; n->workers && i < n->nworkers; i++)
+		for (size_t a = 0; n->workers[i].udp && a < n->nlisten; a++)
+			if (n->workers[i].udp[a].started)
+				shutdown(n->workers[i].udp[a].fd, SHUT_RDWR);
+	for (int i = 0; n->workers && i < n->nworkers; i++)
+		for (size_t a = 0; n->workers[i].udp && a < n->nlisten; a++)
+			if (n->workers[i].udp[a].started)
+				pthread_join(n->workers[i].udp[a].thread, NULL);
 }
 
 void
@@ -225,6 +285,7 @@ net_stop(struct net *n)
 {
 	if (n == NULL)
 		return;
+	readers_stop(n);
 	for (int i = 0; n->workers && i < n->nworkers; i++)
 		if (n->workers[i].base && n->workers[i].thread)
 			event_base_loopexit(n->workers[i].base, NULL);
@@ -241,13 +302,18 @@ net_stop(struct net *n)
 int
 net_worker_count(const struct net *n)
 {
-	return n->nworkers;
+	return n->nworkers * (int)(1 + n->nlisten);
 }
 
 const struct metrics_worker *
-net_worker_metrics(const struct net *n, int i)
+net_worker_metrics(const struct net *n, int block)
 {
-	return n->workers[i].metrics;
+	int per = (int)n->nlisten;
+
+	if (block < n->nworkers)
+		return n->workers[block].metrics;
+	block -= n->nworkers;
+	return n->workers[block / per].udp[block % per].metrics;
 }
 
 int

@@ -1,8 +1,9 @@
 /*
  * net.h -- listening sockets and worker threads.  Sockets are bound on the
- * main thread (before privileges drop); each worker owns an event_base,
- * its own SO_REUSEPORT UDP and TCP sockets per listen address, and
- * buffers sized at start, so answering allocates nothing.
+ * main thread (before privileges drop); each worker owns an event_base for
+ * TCP, its own SO_REUSEPORT UDP and TCP sockets per listen address, a UDP
+ * reader thread per address, and buffers sized at start, so answering
+ * allocates nothing.
  */
 #ifndef DNSD_NET_H
 #define DNSD_NET_H
@@ -19,9 +20,11 @@ struct net;
 struct net *net_bind(const struct dnsd_conf *c, struct dnsd_err *err);
 /* Starts the worker threads; 0 or -errno. */
 int net_start(struct net *n);
-/* The workers' own counters, for GET /metrics (read with METRICS_GET). */
+/* The threads' own counter blocks (workers' TCP, then each UDP reader),
+ * for GET /metrics (read with METRICS_GET).  There are workers x (1 +
+ * listen addresses) of them; metrics_worker.worker is the block index. */
 int net_worker_count(const struct net *n);
-const struct metrics_worker *net_worker_metrics(const struct net *n, int i);
+const struct metrics_worker *net_worker_metrics(const struct net *n, int block);
 /* Asks every worker to stop, waits for them, closes sockets, frees. */
 void net_stop(struct net *n);
 

@@ -5,6 +5,7 @@
 #define DNSD_NET_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 
 #include <event2/event.h>
@@ -30,22 +31,35 @@ struct udp_batch {
 	uint8_t *out[NET_BATCH];	/* udp_payload bytes each */
 };
 
-/* net_udp.c: points a worker's batch headers at its buffers, once. */
+/* One thread per worker and listen address reads its UDP socket in a
+ * blocking recvmmsg loop, as the kernel-ceiling responder does: no event
+ * loop between datagrams, two syscalls per batch.  It owns its batch,
+ * counters and rate-limiting table, so each has one writer. */
+struct udp_reader {
+	struct net *net;
+	pthread_t thread;
+	int started;
+	int fd;
+	struct udp_batch *batch;
+	struct metrics_worker *metrics;
+	struct rrl *rrl;
+};
+
+/* net_udp.c: points a batch's headers at its buffers, once; the thread. */
 void net_udp_batch_init(struct udp_batch *b);
+void *net_udp_main(void *arg);
 
 struct worker {
 	int id;
 	pthread_t thread;
 	struct event_base *base;
 	struct net *net;
-	int *udp_fds, *tcp_fds;		/* one per listen address */
-	struct event **udp_events;
+	int *tcp_fds;			/* one per listen address */
+	struct udp_reader *udp;		/* one per listen address */
 	struct evconnlistener **listeners;
-	struct udp_batch *batch;
 	uint8_t *tcp_out;		/* 2 + 65535 */
 	uint8_t *tcp_in;		/* 65535 */
-	struct metrics_worker *metrics;	/* this worker's counters, one writer */
-	struct rrl *rrl;			/* this worker's rate limiting table */
+	struct metrics_worker *metrics;	/* this worker's TCP counters, one writer */
 	unsigned tcp_active, tcp_max;
 	struct tcp_conn *conns;		/* open connections, freed at stop */
 };
@@ -63,11 +77,11 @@ struct net {
 	int nworkers;
 	size_t nlisten;
 	struct worker *workers;
+	atomic_int stopping;		/* UDP readers leave their loop */
 };
 
 struct tcp_conn;
 
-void net_udp_read(evutil_socket_t fd, short what, void *arg);
 void net_tcp_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		    int salen, void *arg);
 /* True when c is one of our own listen addresses: answering it would

@@ -1,9 +1,10 @@
 /*
- * net_udp.c -- UDP: recvmmsg a batch, answer each under one RCU read-side
- * section, sendmmsg the answers.  Runs on a worker; no allocation, no lock,
- * two syscalls per batch.
+ * net_udp.c -- UDP: a reader thread per socket blocks in recvmmsg for a
+ * batch, answers each query under one RCU read-side section and sendmmsgs
+ * the answers.  No allocation, no lock, two syscalls per batch.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
@@ -12,10 +13,6 @@
 #include "dnsd/net_int.h"
 #include "dnsd/rrl.h"
 #include "dnsd/snap.h"
-
-/* Batches read per readiness event before going back to the loop, so one
- * busy socket cannot starve the worker's TCP clients. */
-#define UDP_ROUNDS 8
 
 /* Once per worker: every header points at its own buffers for good. */
 void
@@ -56,7 +53,7 @@ monotonic_ms(void)
 
 /* Applies RRL to one response: its length to send, or 0 to drop. */
 static size_t
-rate_limit(struct worker *w, const struct snap *s, const struct query_client *client,
+rate_limit(struct udp_reader *w, const struct snap *s, const struct query_client *client,
 	   uint8_t *resp, size_t len, size_t qlen, uint64_t now_ms)
 {
 	switch (rrl_check(w->rrl, s->conf, client, resp, len, qlen, now_ms)) {
@@ -72,7 +69,7 @@ rate_limit(struct worker *w, const struct snap *s, const struct query_client *cl
 }
 
 static int
-answer_batch(struct worker *w, int n)
+answer_batch(struct udp_reader *w, int n)
 {
 	struct udp_batch *b = w->batch;
 	size_t cap = w->net->udp_payload;
@@ -107,28 +104,40 @@ answer_batch(struct worker *w, int n)
 	return nout;
 }
 
-void
-net_udp_read(evutil_socket_t fd, short what, void *arg)
+static void
+send_batch(struct udp_reader *w, int nout)
 {
-	struct worker *w = arg;
 	struct udp_batch *b = w->batch;
 
-	for (int round = 0; round < UDP_ROUNDS; round++) {
-		int n = recvmmsg(fd, b->msgs, NET_BATCH, MSG_DONTWAIT, NULL);
-		if (n <= 0)
-			return;
-		int nout = answer_batch(w, n);
-		for (int sent = 0; sent < nout;) {
-			int r = sendmmsg(fd, b->out_msgs + sent, (unsigned)(nout - sent), MSG_DONTWAIT);
-			if (r <= 0) {
-				if (r < 0 && errno == EINTR)
-					continue;
-				break;	/* socket buffer full: drop, as a router would */
-			}
-			sent += r;
+	for (int sent = 0; sent < nout;) {
+		int r = sendmmsg(w->fd, b->out_msgs + sent, (unsigned)(nout - sent), MSG_DONTWAIT);
+		if (r <= 0) {
+			if (r < 0 && errno == EINTR)
+				continue;
+			break;	/* socket buffer full: drop, as a router would */
 		}
-		rearm_batch(b, n);
-		if (n < NET_BATCH)
-			return;
+		sent += r;
 	}
+}
+
+/* Blocks for the first datagram, then takes what else is queued
+ * (MSG_WAITFORONE).  net_stop() sets stopping and shuts the socket down,
+ * which wakes the read with 0; SO_RCVTIMEO bounds the wait regardless. */
+void *
+net_udp_main(void *arg)
+{
+	struct udp_reader *w = arg;
+
+	rcu_register_thread();
+	while (!atomic_load_explicit(&w->net->stopping, memory_order_relaxed)) {
+		int n = recvmmsg(w->fd, w->batch->msgs, NET_BATCH, MSG_WAITFORONE, NULL);
+		if (n < 0 && (errno == EBADF || errno == ENOTSOCK || errno == EINVAL))
+			break;
+		if (n <= 0)
+			continue;	/* timeout, signal, or a shutdown being noticed */
+		send_batch(w, answer_batch(w, n));
+		rearm_batch(w->batch, n);
+	}
+	rcu_unregister_thread();
+	return NULL;
 }

@@ -71,7 +71,8 @@ build_answer_counters(struct snap *s)
 			return -1;
 	}
 	s->ngeo = n;
-	s->answers_workers = (size_t)s->conf->workers;
+	/* one block per counting thread: net.h, net_worker_count() */
+	s->answers_workers = (size_t)s->conf->workers * (1 + s->conf->nlisten);
 	s->answers_stride = (n * s->conf->nregions + 7) & ~(size_t)7;
 	s->answers = arena_alloc(s->arena, (s->answers_workers * s->answers_stride + 1) * sizeof(uint64_t));
 	return s->answers ? 0 : -1;
