@@ -185,6 +185,9 @@ explain_geo(struct qctx *x, const struct zone_geo *g)
 	query_geo_eval(x, &g->gn, &ev);
 	geo_decide(m, &g->gn, &ev.loc, GEO_FAM_A, &ev.view, &d[0]);
 	geo_decide(m, &g->gn, &ev.loc, GEO_FAM_AAAA, &ev.view, &d[1]);
+	/* the hot path ranks without trigonometry; explanations print km */
+	geo_decision_km(m, &ev.loc, &d[0]);
+	geo_decision_km(m, &ev.loc, &d[1]);
 	explain_client(&t, &ev);
 	explain_location(&t, &ev.loc);
 	int pin = d[0].pin >= 0 ? d[0].pin : d[1].pin;

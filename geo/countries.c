@@ -40,8 +40,10 @@ geo_continent_index(const char *code)
 {
 	if (code == NULL)
 		return -1;
+	/* Per query (pin resolution): two byte compares, not a strcmp call. */
 	for (int i = 0; i < GEO_NCONTINENTS; i++)
-		if (strcmp(code, geo_continents[i].code) == 0)
+		if (code[0] == geo_continents[i].code[0] && code[1] == geo_continents[i].code[1] &&
+		    code[2] == '\0')
 			return i;
 	return -1;
 }

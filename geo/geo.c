@@ -4,6 +4,7 @@
  * getters are read-only and safe from workers.  Only construction
  * allocates (the networks arrays).
  */
+#include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,7 @@ geo_region_add(struct geo_model *m, const char *name, double lat, double lon, in
 	strcpy(r->name, name);
 	r->lat = lat;
 	r->lon = lon;
+	geo_unit_vec(lat, lon, r->unit);
 	r->pin = pin;
 	return (int)m->nregions++;
 }
@@ -136,20 +138,47 @@ geo_addr_common(const struct geo_addr *a, const struct geo_addr *b, unsigned max
 	return n < max ? n : max;
 }
 
+/* The address as two host-order words, and the prefix as a mask over
+ * them: a few word operations instead of a loop over 128 bits. */
+static void
+addr_words(const struct geo_addr *a, uint64_t w[2])
+{
+	memcpy(w, a->bytes, 16);
+	w[0] = be64toh(w[0]);
+	w[1] = be64toh(w[1]);
+}
+
+static void
+prefix_mask(unsigned prefix, uint64_t mask[2])
+{
+	mask[0] = prefix == 0 ? 0 : prefix >= 64 ? UINT64_MAX : UINT64_MAX << (64 - prefix);
+	mask[1] = prefix <= 64 ? 0 : prefix >= 128 ? UINT64_MAX : UINT64_MAX << (128 - prefix);
+}
+
 int
 geo_addr_is_valid(const struct geo_addr *a)
 {
-	unsigned bits;
+	uint64_t w[2], mask[2];
 
-	if (a == NULL || (a->family != 4 && a->family != 6))
+	if (a == NULL || (a->family != 4 && a->family != 6) || a->prefix > geo_addr_bits(a))
 		return 0;
-	bits = geo_addr_bits(a);
-	if (a->prefix > bits)
-		return 0;
-	for (unsigned i = a->prefix; i < 128; i++)
-		if (a->bytes[i / 8] & (0x80 >> (i % 8)))
-			return 0;
-	return 1;
+	/* All 128 bits: an IPv4 address keeps bytes[4..15] zero too. */
+	addr_words(a, w);
+	prefix_mask(a->prefix, mask);
+	return ((w[0] & ~mask[0]) | (w[1] & ~mask[1])) == 0;
+}
+
+void
+geo_addr_truncate(struct geo_addr *a, unsigned prefix)
+{
+	uint64_t w[2], mask[2];
+
+	addr_words(a, w);
+	prefix_mask(prefix, mask);
+	w[0] = htobe64(w[0] & mask[0]);
+	w[1] = htobe64(w[1] & mask[1]);
+	memcpy(a->bytes, w, 16);
+	a->prefix = prefix;
 }
 
 static int
@@ -166,6 +195,16 @@ nets_push(struct geo_nets *t, const struct geo_net *e)
 	}
 	t->v[t->n++] = *e;
 	return 0;
+}
+
+/* A `country` entry locates as the country's centroid (SPEC 6 step 2). */
+static void
+place_country(struct geo_place *p, const char *cc)
+{
+	memcpy(p->country, cc, 3);
+	p->has_coords = geo_country_lookup(cc, p->continent, &p->lat, &p->lon) == 0;
+	if (p->has_coords)
+		geo_unit_vec(p->lat, p->lon, p->unit);
 }
 
 int
@@ -185,7 +224,7 @@ geo_network_add(struct geo_model *m, const struct geo_addr *net, const char *cou
 			return -EEXIST;
 	e.net = *net;
 	if (has_cc)
-		memcpy(e.country, country, 3);
+		place_country(&e.place, country);
 	e.region = region;
 	return nets_push(t, &e);
 }

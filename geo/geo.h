@@ -41,6 +41,10 @@ struct geo_location {
 	char continent[3];	/* AF AN AS EU NA OC SA, "" when unknown */
 	int has_coords;
 	double lat, lon;
+	/* (lat, lon) as a point on the unit sphere, which geo_decide() ranks
+	 * by.  geo_locate() fills it; a location built by hand leaves it all
+	 * zero (no point of the sphere) and geo_decide() derives it. */
+	double unit[3];
 	int region;		/* region index from a networks entry, -1 none */
 	struct geo_addr net;	/* the entry or GeoIP network that located it */
 	unsigned scope;		/* SPEC 6 step 6 over networks + GeoIP */
@@ -68,7 +72,10 @@ struct geo_name {
 struct geo_candidate {
 	uint8_t region;
 	uint8_t up;		/* for the decided family */
-	double distance_km;	/* < 0 when the client has no coordinates */
+	/* < 0 when the client has no coordinates; else NaN as geo_decide()
+	 * leaves it (it ranks without trigonometry) until geo_decision_km()
+	 * fills it in. */
+	double distance_km;
 	double rtt_ms;		/* < 0 when no fresh latency data */
 };
 
@@ -136,6 +143,12 @@ void geo_locate(const struct geo_model *m, const struct geo_addr *client, struct
 void geo_decide(const struct geo_model *m, const struct geo_name *n,
 		const struct geo_location *loc, enum geo_family fam,
 		const struct geo_view *view, struct geo_decision *out);
+
+/* Fills in every candidate's distance_km: the great-circle distance
+ * (geo_haversine_km) from loc to the region, or -1 when loc has no
+ * coordinates.  For explanations and tools, not the query path: it costs
+ * trigonometry per candidate.  m and loc are the ones d was decided with. */
+void geo_decision_km(const struct geo_model *m, const struct geo_location *loc, struct geo_decision *d);
 
 /* EDNS Client Subnet option data (RFC 7871 section 6), the option's value
  * without code and length.  Fills out with family, source prefix and the

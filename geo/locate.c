@@ -57,13 +57,6 @@ location_init(struct geo_location *out, const struct geo_addr *client)
 	out->net.family = client != NULL && client->family == 6 ? 6 : 4;
 }
 
-static void
-locate_country(struct geo_location *out, const char *cc)
-{
-	memcpy(out->country, cc, 3);
-	out->has_coords = geo_country_lookup(cc, out->continent, &out->lat, &out->lon) == 0;
-}
-
 /*
  * A `country` entry locates the client as that country (its centroid) and
  * ends the search: GeoIP is not consulted and adds nothing to the scope.
@@ -94,7 +87,7 @@ geo_locate(const struct geo_model *m, const struct geo_addr *client, struct geo_
 	nets_match(&m->nets[client->family == 6], client, &nm);
 	out->scope = nm.scope;
 	if (nm.hit != NULL && nm.hit->region < 0) {
-		locate_country(out, nm.hit->country);
+		geo_place_copy(out, &nm.hit->place);	/* the centroid, from load */
 		out->via = GEO_LOC_NETWORKS;
 		out->net = nm.hit->net;
 		return;

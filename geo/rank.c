@@ -5,6 +5,8 @@
  * never allocates, and breaks every tie by the name's region order.
  */
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "geo/geo_int.h"
 #include "geo/latency.h"
@@ -24,6 +26,17 @@ geo_haversine_km(double lat1, double lon1, double lat2, double lon2)
 	return 2 * GEO_EARTH_RADIUS_KM * asin(sqrt(fmin(1.0, a)));
 }
 
+/* The unit sphere's x axis points at (0, 0), z at the north pole. */
+void
+geo_unit_vec(double lat, double lon, double v[3])
+{
+	double p = lat * GEO_DEG_TO_RAD, l = lon * GEO_DEG_TO_RAD;
+
+	v[0] = cos(p) * cos(l);
+	v[1] = cos(p) * sin(l);
+	v[2] = sin(p);
+}
+
 /* SPEC 5a: the pin listing the client's country wins over the pin
  * listing its continent; a continent-only record uses its continent. */
 static int
@@ -37,78 +50,195 @@ client_pin(const struct geo_model *m, const struct geo_location *loc)
 	return ci >= 0 ? m->continent_pin[ci] : -1;
 }
 
-static void
-collect(const struct geo_model *m, const struct geo_name *n, const struct geo_location *loc,
-		enum geo_family fam, const struct geo_view *view, int pin, struct geo_decision *out)
-{
-	const struct geo_rtt *rtt = view->rtt;
+/*
+ * Ranking without trigonometry.  Each region's point on the unit sphere
+ * is worked out when the region is added, the client's by geo_locate();
+ * the squared chord between two points grows with the great-circle
+ * distance, so it ranks alike for the cost of three subtractions.  Every
+ * candidate gets one 64-bit key: a fresh RTT's IEEE 754 bits (which order
+ * non-negative doubles as the doubles themselves), else the top bit and
+ * the squared chord's bits.  One integer compare then says which is
+ * better, RTTs before distances.
+ */
+#define KEY_NO_RTT (UINT64_C(1) << 63)
 
-	if (rtt != NULL && (!rtt->hit || rtt->model != m))
-		rtt = NULL;
-	out->ncand = 0;
+/*
+ * Chord and haversine disagree only by rounding: each stands for the
+ * client and region within ~1e-15 of the radius, which moves a squared
+ * chord c by a relative ~1e-14 / sqrt(c).  So two keys further apart than
+ * 2^32 units in the last place (a relative 2^-20, some 1e-6) rank as the
+ * haversine ranks them, and a pair closer than that, a near tie, is
+ * settled by geo_haversine_km() itself: decisions, ties included, stay
+ * exactly those of SPEC 6 step 4.  Below a squared chord of 1e-14 (0.6 m)
+ * rounding is no longer small against the chord: keys stop there, so
+ * every pair that close is a near tie.  Near ties need a client
+ * equidistant from two regions to a millionth; in practice only regions
+ * at one place, or placed symmetrically around the client, meet one.
+ */
+#define KEY_NEAR (UINT64_C(1) << 32)
+#define KEY_TINY_CHORD2 1e-14
+
+/* What ranking needs about the client, worked out once per decision. */
+struct rank_ctx {
+	const struct geo_model *m;
+	const struct geo_location *loc;
+	const struct geo_rtt *rtt;	/* NULL: no usable latency data */
+	double unit[3];			/* the client's point, when it has coords */
+};
+
+/* A candidate while it is ranked: sorting these moves 16 bytes, not a
+ * geo_candidate. */
+struct rank_item {
+	uint64_t key;
+	uint8_t region;
+	uint8_t up;
+};
+
+static uint64_t
+key_bits(double v)
+{
+	uint64_t k;
+
+	v += 0.0;	/* -0.0 becomes +0.0: they compare equal, so rank alike */
+	memcpy(&k, &v, sizeof(k));
+	return k;
+}
+
+static double
+chord2(const double a[3], const double b[3])
+{
+	double dx = a[0] - b[0], dy = a[1] - b[1], dz = a[2] - b[2];
+
+	return dx * dx + dy * dy + dz * dz;
+}
+
+/* SPEC 6 step 4: fresh RTTs of the client's longest reported prefix
+ * first, then distance; an unlocated client's keys are all alike, which
+ * keeps the name's order. */
+static uint64_t
+rank_key(const struct rank_ctx *rc, unsigned r)
+{
+	double c;
+
+	if (rc->rtt != NULL && rc->rtt->rtt_ms[r] >= 0)
+		return key_bits(rc->rtt->rtt_ms[r]);
+	if (!rc->loc->has_coords)
+		return KEY_NO_RTT;
+	c = chord2(rc->unit, rc->m->regions[r].unit);
+	return KEY_NO_RTT | key_bits(c > KEY_TINY_CHORD2 ? c : KEY_TINY_CHORD2);
+}
+
+static void
+rank_ctx_init(struct rank_ctx *rc, const struct geo_model *m, const struct geo_location *loc,
+		const struct geo_view *view)
+{
+	rc->m = m;
+	rc->loc = loc;
+	/* A table built for another model (a reload not yet republished)
+	 * is dropped: its indexes name other regions. */
+	rc->rtt = view->rtt;
+	if (rc->rtt != NULL && (!rc->rtt->hit || rc->rtt->model != m))
+		rc->rtt = NULL;
+	if (!loc->has_coords)
+		return;
+	if (loc->unit[0] == 0 && loc->unit[1] == 0 && loc->unit[2] == 0)
+		geo_unit_vec(loc->lat, loc->lon, rc->unit);	/* built by hand */
+	else
+		memcpy(rc->unit, loc->unit, sizeof(rc->unit));
+}
+
+/* A near tie: the haversine decides, exactly as SPEC 6 step 4 reads. */
+static int
+near_better(const struct rank_ctx *rc, unsigned ra, unsigned rb)
+{
+	const struct geo_region *a = &rc->m->regions[ra], *b = &rc->m->regions[rb];
+	const struct geo_location *l = rc->loc;
+
+	if (a->lat == b->lat && a->lon == b->lon)
+		return 0;	/* one place, one distance: the name's order */
+	return geo_haversine_km(l->lat, l->lon, a->lat, a->lon) <
+	       geo_haversine_km(l->lat, l->lon, b->lat, b->lon);
+}
+
+/* Strictly better, so equal candidates keep the name's order.  Keys stay
+ * below 2^64 - KEY_NEAR (the largest is a squared chord of 4), so the
+ * sums cannot wrap. */
+static int
+item_better(const struct rank_ctx *rc, const struct rank_item *a, const struct rank_item *b)
+{
+	if (a->key + KEY_NEAR < b->key)
+		return 1;
+	if (b->key + KEY_NEAR < a->key)
+		return 0;
+	/* Close keys: RTTs, or an unlocated client's, compare as they are;
+	 * two distances are a near tie. */
+	if (!(a->key & b->key & KEY_NO_RTT) || !rc->loc->has_coords)
+		return a->key < b->key;
+	return near_better(rc, a->region, b->region);
+}
+
+static unsigned
+collect(const struct rank_ctx *rc, const struct geo_name *n, enum geo_family fam,
+		const struct geo_view *view, int pin, struct rank_item *it)
+{
+	const struct geo_model *m = rc->m;
+	unsigned k = 0;
+
 	for (unsigned i = 0; i < n->nregions; i++) {
 		unsigned r = n->regions[i];
 		uint64_t bit;
-		struct geo_candidate *c;
 
 		if (r >= m->nregions)
 			continue;
 		bit = UINT64_C(1) << r;
 		if (!(view->has[fam] & bit) || (pin >= 0 && m->regions[r].pin != pin))
 			continue;
-		c = &out->cand[out->ncand++];
-		c->region = (uint8_t)r;
-		c->up = (view->up[fam] & bit) != 0;
-		c->distance_km = loc->has_coords ?
-			geo_haversine_km(loc->lat, loc->lon, m->regions[r].lat, m->regions[r].lon) : -1;
-		/* SPEC 6 step 4: fresh RTTs of the client's longest reported
-		 * prefix.  A table built for another model (a reload not yet
-		 * republished) was dropped above: its indexes name other regions. */
-		c->rtt_ms = rtt != NULL ? rtt->rtt_ms[r] : -1;
+		it[k].key = rank_key(rc, r);
+		it[k].region = (uint8_t)r;
+		it[k].up = (view->up[fam] & bit) != 0;
+		k++;
 	}
+	return k;
 }
 
-/* Strictly better, so equal candidates keep the name's order. */
-static int
-cand_better(const struct geo_candidate *a, const struct geo_candidate *b)
-{
-	if ((a->rtt_ms >= 0) != (b->rtt_ms >= 0))
-		return a->rtt_ms >= 0;
-	if (a->rtt_ms >= 0)
-		return a->rtt_ms < b->rtt_ms;
-	return a->distance_km < b->distance_km;	/* both -1 when unlocated */
-}
-
-/* Moves cand[k] to the front, keeping the order of the rest. */
+/* Insertion sort: stable, in place, and at most 64 elements; then a
+ * networks `region` entry moves its region to the front, keeping the
+ * order of the rest. */
 static void
-cand_to_front(struct geo_decision *out, unsigned k)
+rank(const struct rank_ctx *rc, struct rank_item *it, unsigned n)
 {
-	struct geo_candidate x = out->cand[k];
-
-	for (; k > 0; k--)
-		out->cand[k] = out->cand[k - 1];
-	out->cand[0] = x;
-}
-
-/* Insertion sort: stable, in place, and at most 64 elements. */
-static void
-rank(const struct geo_location *loc, struct geo_decision *out)
-{
-	for (unsigned i = 1; i < out->ncand; i++) {
+	for (unsigned i = 1; i < n; i++) {
+		struct rank_item x = it[i];
 		unsigned j = i;
 
-		while (j > 0 && cand_better(&out->cand[j], &out->cand[j - 1])) {
-			struct geo_candidate t = out->cand[j];
-
-			out->cand[j] = out->cand[j - 1];
-			out->cand[--j] = t;
-		}
+		for (; j > 0 && item_better(rc, &x, &it[j - 1]); j--)
+			it[j] = it[j - 1];
+		it[j] = x;
 	}
-	for (unsigned k = 0; loc->region >= 0 && k < out->ncand; k++)
-		if (out->cand[k].region == loc->region) {
-			cand_to_front(out, k);
+	for (unsigned k = 0; rc->loc->region >= 0 && k < n; k++)
+		if (it[k].region == rc->loc->region) {
+			struct rank_item x = it[k];
+
+			for (; k > 0; k--)
+				it[k] = it[k - 1];
+			it[0] = x;
 			break;
 		}
+}
+
+static void
+fill_candidates(const struct rank_ctx *rc, const struct rank_item *it, unsigned n,
+		struct geo_decision *out)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct geo_candidate *c = &out->cand[i];
+
+		c->region = it[i].region;
+		c->up = it[i].up;
+		c->distance_km = rc->loc->has_coords ? NAN : -1;
+		c->rtt_ms = rc->rtt != NULL ? rc->rtt->rtt_ms[it[i].region] : -1;
+	}
+	out->ncand = (uint8_t)n;
 }
 
 static unsigned
@@ -119,11 +249,14 @@ max_regions(const struct geo_name *n)
 
 /* Steps 3-5 for one candidate set; pin < 0 means all the name's regions. */
 static void
-decide_for(const struct geo_model *m, const struct geo_name *n, const struct geo_location *loc,
-		enum geo_family fam, const struct geo_view *view, int pin, struct geo_decision *out)
+decide_for(const struct rank_ctx *rc, const struct geo_name *n, enum geo_family fam,
+		const struct geo_view *view, int pin, struct geo_decision *out)
 {
-	collect(m, n, loc, fam, view, pin, out);
-	rank(loc, out);
+	struct rank_item it[GEO_MAX_REGIONS];
+	unsigned k = collect(rc, n, fam, view, pin, it);
+
+	rank(rc, it, k);
+	fill_candidates(rc, it, k, out);
 	out->nchosen = 0;
 	for (unsigned i = 0; i < out->ncand && out->nchosen < max_regions(n); i++)
 		if (out->cand[i].up)
@@ -152,6 +285,7 @@ geo_decide(const struct geo_model *m, const struct geo_name *n,
 		const struct geo_view *view, struct geo_decision *out)
 {
 	int pin = client_pin(m, loc);
+	struct rank_ctx rc;
 
 	if (pin >= 0 && (n->exempt & (UINT32_C(1) << pin)))
 		pin = -1;
@@ -162,9 +296,21 @@ geo_decide(const struct geo_model *m, const struct geo_name *n,
 	out->scope = loc->scope;
 	if (view->rtt != NULL && view->rtt->scope > out->scope)
 		out->scope = view->rtt->scope;
-	decide_for(m, n, loc, fam, view, pin, out);
+	rank_ctx_init(&rc, m, loc, view);
+	decide_for(&rc, n, fam, view, pin, out);
 	if (pin >= 0 && m->pins[pin].mode == GEO_PIN_PREFERRED && out->policy != GEO_POLICY_NORMAL) {
 		out->unpinned_fallback = 1;
-		decide_for(m, n, loc, fam, view, -1, out);
+		decide_for(&rc, n, fam, view, -1, out);
+	}
+}
+
+void
+geo_decision_km(const struct geo_model *m, const struct geo_location *loc, struct geo_decision *d)
+{
+	for (unsigned i = 0; i < d->ncand; i++) {
+		const struct geo_region *r = &m->regions[d->cand[i].region];
+
+		d->cand[i].distance_km = loc->has_coords ?
+			geo_haversine_km(loc->lat, loc->lon, r->lat, r->lon) : -1;
 	}
 }

@@ -273,6 +273,33 @@ test_network_add_errors(void **state)
 	geo_model_free(m);
 }
 
+/* An address is valid when no bit past its prefix is set, over all 128
+ * bits (an IPv4 address keeps bytes 4-15 zero): every prefix length of
+ * both families against every single set bit, and the lengths past the
+ * family, as geo_network_add() sees them. */
+static void
+test_address_validity_every_bit(void **state)
+{
+	for (int family = 4; family <= 6; family += 2) {
+		struct geo_model *m = geo_model_new();
+		unsigned bits = family == 4 ? 32 : 128;
+
+		for (unsigned prefix = 0; prefix <= bits + 1; prefix++)
+			for (int bit = -1; bit < 128; bit++) {
+				struct geo_addr a = {.family = family, .prefix = prefix};
+				int valid = prefix <= bits && bit < (int)prefix;
+				int rc;
+
+				if (bit >= 0)
+					a.bytes[bit / 8] = (uint8_t)(0x80 >> (bit % 8));
+				rc = geo_network_add(m, &a, "DE", -1);
+				if ((rc != -EINVAL) != valid)
+					fail_msg("IPv%d /%u with bit %d set: %d", family, prefix, bit, rc);
+			}
+		geo_model_free(m);
+	}
+}
+
 /* SPEC 5b: every pin governing a name needs one of its regions there. */
 static void
 test_residency(void **state)
@@ -316,6 +343,7 @@ main(void)
 		cmocka_unit_test(test_pins),
 		cmocka_unit_test(test_regions),
 		cmocka_unit_test(test_network_add_errors),
+		cmocka_unit_test(test_address_validity_every_bit),
 		cmocka_unit_test(test_residency),
 	};
 

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include "geo/latency.h"
 #include "test_geo_util.h"
 
 /* The SPEC 5a model plus a preferred country pin inside the asia
@@ -172,6 +173,9 @@ test_eu_client_nearest_eu_region(void **state)
 	assert_int_equal(d.policy, GEO_POLICY_NORMAL);
 	EXPECT_RANKED(&d, EU_CENTRAL, EU_WEST);
 	EXPECT_CHOSEN(&d, EU_CENTRAL);
+	/* Distances are filled on request, not on the query path. */
+	assert_true(isnan(d.cand[0].distance_km));
+	geo_decision_km(*state, &l, &d);
 	assert_true(d.cand[0].distance_km > 0 && d.cand[0].distance_km < d.cand[1].distance_km);
 	assert_true(d.cand[0].rtt_ms < 0);
 	assert_int_equal(d.scope, 24);
@@ -193,6 +197,7 @@ test_unpinned_ranked_by_distance(void **state)
 	geo_decide(*state, &n, &l, GEO_FAM_A, &v, &d);
 	assert_int_equal(d.pin, -1);
 	EXPECT_RANKED(&d, US_EAST, US_WEST, EU_WEST, EU_CENTRAL, AP_NORTHEAST, AU_EAST, AP_SOUTHEAST);
+	geo_decision_km(*state, &l, &d);
 	for (unsigned i = 1; i < d.ncand; i++)
 		assert_true(d.cand[i - 1].distance_km <= d.cand[i].distance_km);
 	/* Pins do not reserve their regions: GB is in no pin, Dublin wins. */
@@ -215,6 +220,9 @@ test_unlocated_keeps_name_order(void **state)
 	assert_int_equal(d.pin, -1);
 	EXPECT_RANKED(&d, US_EAST, EU_WEST, EU_CENTRAL, AP_SOUTHEAST, US_WEST, AP_NORTHEAST, AU_EAST);
 	EXPECT_CHOSEN(&d, US_EAST, EU_WEST, EU_CENTRAL);
+	for (unsigned i = 0; i < d.ncand; i++)
+		assert_true(d.cand[i].distance_km < 0);
+	geo_decision_km(*state, &l, &d);
 	for (unsigned i = 0; i < d.ncand; i++)
 		assert_true(d.cand[i].distance_km < 0);
 	assert_int_equal(d.scope, 8);
@@ -589,6 +597,198 @@ test_strict_pin_never_leaves(void **state)
 	print_message("%lu decisions checked\n", count);
 }
 
+/* ---- ranking is the haversine's ------------------------------------------------------ */
+
+/* SPEC 6 step 4 as it reads, as geo_decide() ranked before it ranked by
+ * chord: fresh RTTs first, then geo_haversine_km(), a stable insertion
+ * sort, then a networks `region` entry's region to the front. */
+struct ref_cand {
+	int region;
+	double km, rtt;
+};
+
+static int
+ref_better(const struct ref_cand *a, const struct ref_cand *b)
+{
+	if ((a->rtt >= 0) != (b->rtt >= 0))
+		return a->rtt >= 0;
+	if (a->rtt >= 0)
+		return a->rtt < b->rtt;
+	return a->km < b->km;
+}
+
+static void
+ref_rank(const double (*at)[2], const struct geo_name *n, const struct geo_location *l,
+		const double *rtt, struct ref_cand *c)
+{
+	for (unsigned i = 0; i < n->nregions; i++) {
+		int r = n->regions[i];
+
+		c[i].region = r;
+		c[i].km = l->has_coords ? geo_haversine_km(l->lat, l->lon, at[r][0], at[r][1]) : -1;
+		c[i].rtt = rtt != NULL ? rtt[r] : -1;
+		for (unsigned j = i; j > 0 && ref_better(&c[j], &c[j - 1]); j--) {
+			struct ref_cand t = c[j];
+
+			c[j] = c[j - 1];
+			c[j - 1] = t;
+		}
+	}
+	for (unsigned k = 0; l->region >= 0 && k < n->nregions; k++)
+		if (c[k].region == l->region) {
+			struct ref_cand x = c[k];
+
+			for (; k > 0; k--)
+				c[k] = c[k - 1];
+			c[0] = x;
+			break;
+		}
+}
+
+static uint64_t rank_rng = 0x853c49e6748fea9bu;
+
+static uint32_t
+rank_rand(void)
+{
+	rank_rng ^= rank_rng << 13;
+	rank_rng ^= rank_rng >> 7;
+	rank_rng ^= rank_rng << 17;
+	return (uint32_t)rank_rng;
+}
+
+/* Uniform in [lo, hi]; half the time rounded to 0.01 as configs write
+ * coordinates, which makes ties and mirror images likelier. */
+static double
+rank_coord(double lo, double hi)
+{
+	double v = lo + (hi - lo) * (rank_rand() / 4294967295.0);
+
+	return rank_rand() % 2 ? round(v * 100) / 100 : v;
+}
+
+/* A region placed where ranking is hardest: on another region, mirrored
+ * around the client (an exact haversine tie the chord may split by an
+ * ulp), on the client, within a metre of it, at its antipode. */
+static void
+rank_place(double at[][2], int r, const struct geo_location *l)
+{
+	int o = r > 0 ? (int)(rank_rand() % (unsigned)r) : 0;
+	double lat = rank_coord(-90, 90), lon = rank_coord(-180, 180);
+
+	switch (rank_rand() % 8) {
+	case 0:
+		if (r > 0)
+			lat = at[o][0], lon = at[o][1];
+		break;
+	case 1:
+		if (r > 0 && fabs(2 * l->lat - at[o][0]) <= 90)
+			lat = 2 * l->lat - at[o][0], lon = at[o][1];
+		break;
+	case 2:
+		if (r > 0 && fabs(2 * l->lon - at[o][1]) <= 180)
+			lat = at[o][0], lon = 2 * l->lon - at[o][1];
+		break;
+	case 3:
+		lat = l->lat, lon = l->lon;
+		break;
+	case 4:
+		lat = fmin(90, l->lat + 1e-6), lon = l->lon;
+		break;
+	case 5:
+		lat = -l->lat, lon = l->lon > 0 ? l->lon - 180 : l->lon + 180;
+		break;
+	}
+	at[r][0] = lat;
+	at[r][1] = lon;
+}
+
+static struct geo_location
+rank_client(void)
+{
+	struct geo_location l = {.via = GEO_LOC_GEOIP, .region = -1, .has_coords = rank_rand() % 10 != 0};
+
+	l.lat = rank_rand() % 8 == 0 ? (rank_rand() % 2 ? 90 : -90) : rank_coord(-90, 90);
+	l.lon = rank_rand() % 8 == 0 ? (rank_rand() % 2 ? 180 : -180) : rank_coord(-180, 180);
+	return l;
+}
+
+static double
+rank_rtt(void)
+{
+	static const double rtts[] = {-1, -1, -1, 0.0, -0.0, 5, 5, 10.5};
+	unsigned k = rank_rand() % 9;
+
+	return k < 8 ? rtts[k] : rank_coord(0, 300);
+}
+
+/* Ranks random models both ways: same order, ties included, whether the
+ * client's point comes with the location or is derived from lat/lon. */
+static void
+test_ranking_is_haversine(void **state)
+{
+	unsigned long decisions = 0, mirror_ties = 0;
+
+	for (int iter = 0; iter < 20000; iter++) {
+		struct geo_model *m = geo_model_new();
+		struct geo_location l = rank_client();
+		struct geo_name n = {.nregions = (uint8_t)(2 + rank_rand() % 23)};
+		struct geo_rtt rtt = {.hit = 1, .model = m};
+		struct geo_view v = {.has = {ALL_REGIONS, 0}, .up = {ALL_REGIONS, 0}};
+		double at[GEO_MAX_REGIONS][2];
+		struct ref_cand ref[GEO_MAX_REGIONS];
+		struct geo_decision d;
+
+		n.max_regions = n.nregions;
+		v.has[0] = v.up[0] = BIT(n.nregions) - 1;
+		for (int r = 0; r < n.nregions; r++) {
+			char name[8];
+
+			rank_place(at, r, &l);
+			snprintf(name, sizeof(name), "r%d", r);
+			assert_int_equal(geo_region_add(m, name, at[r][0], at[r][1], -1), r);
+			rtt.rtt_ms[r] = rank_rtt();
+			n.regions[r] = (uint8_t)r;
+		}
+		for (int r = n.nregions - 1; r > 0; r--) {	/* the name's order: shuffled */
+			int k = (int)(rank_rand() % (unsigned)(r + 1));
+			uint8_t t = n.regions[r];
+
+			n.regions[r] = n.regions[k];
+			n.regions[k] = t;
+		}
+		if (rank_rand() % 5 == 0)
+			l.region = (int)(rank_rand() % n.nregions);
+		if (l.has_coords && rank_rand() % 2) {	/* as geo_locate() would give it */
+			double p = l.lat * M_PI / 180, q = l.lon * M_PI / 180;
+
+			l.unit[0] = cos(p) * cos(q);
+			l.unit[1] = cos(p) * sin(q);
+			l.unit[2] = sin(p);
+		}
+		v.rtt = rank_rand() % 3 == 0 ? &rtt : NULL;
+		geo_decide(m, &n, &l, GEO_FAM_A, &v, &d);
+		ref_rank((const double (*)[2])at, &n, &l, v.rtt != NULL ? rtt.rtt_ms : NULL, ref);
+		geo_decision_km(m, &l, &d);
+		assert_int_equal(d.ncand, n.nregions);
+		for (unsigned i = 0; i < d.ncand; i++) {
+			if (d.cand[i].region != ref[i].region)
+				fail_msg("iteration %d, rank %u: region %d, the haversine says %d", iter, i,
+					d.cand[i].region, ref[i].region);
+			assert_true(d.cand[i].distance_km == ref[i].km);
+			assert_memory_equal(&d.cand[i].rtt_ms, &ref[i].rtt, sizeof(double));
+			if (i > 0 && ref[i].km == ref[i - 1].km && ref[i].km >= 0 &&
+			    (at[ref[i].region][0] != at[ref[i - 1].region][0] ||
+			     at[ref[i].region][1] != at[ref[i - 1].region][1]))
+				mirror_ties++;
+		}
+		decisions++;
+		geo_model_free(m);
+	}
+	/* The near-tie path was taken: regions apart, at one distance. */
+	print_message("%lu decisions, %lu ties between distinct places\n", decisions, mirror_ties);
+	assert_true(mirror_ties > 100);
+}
+
 int
 main(void)
 {
@@ -604,6 +804,7 @@ main(void)
 		cmocka_unit_test(test_all_down_policies),
 		cmocka_unit_test(test_no_family),
 		cmocka_unit_test(test_strict_pin_never_leaves),
+		cmocka_unit_test(test_ranking_is_haversine),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -29,7 +29,11 @@ def explanation(name, subnet):
                 if s.startswith("family="):
                     kv = dict(w.split("=", 1) for w in s.split())
                     words[kv["family"]] = kv
+                elif s.startswith("region="):
+                    region_lines.append(dict(w.split("=", 1) for w in s.split() if "=" in w))
     return words
+
+region_lines = []
 
 passed = failed = 0
 subnets = []
@@ -55,6 +59,17 @@ for name in ("www.example.com.", "api.example.com."):
                 failed += 1
                 print(f"FAIL {name} {fam} {subnet}: explanation chosen={want} scope={exp[fam]['scope']}, "
                       f"IN answer regions={got} scope={scope(r)}")
+# Distances are printed in km (ranking itself uses no trigonometry): every
+# candidate line of a located client has a number, and the ranks of one
+# explanation follow them (no latency reports here).
+km = [l for l in region_lines if l.get("distance_km", "").isdigit()]
+bad = [l for l in region_lines if l.get("distance_km") not in ("none",) and not l.get("distance_km", "").isdigit()]
+if len(km) < len(region_lines) // 2 or bad:
+    failed += 1
+    print(f"FAIL distance_km: {len(km)} of {len(region_lines)} candidate lines have km, malformed: {bad[:3]}")
+else:
+    passed += 1
+    print(f"ok   {len(km)} of {len(region_lines)} candidate lines give distance_km in whole km")
 print(f"ok   {passed} (name, family, client) explanations match their IN answers" if not failed else "")
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed or passed < 20 else 0)
