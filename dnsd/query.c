@@ -204,7 +204,7 @@ enum put_mode { PUT_UP, PUT_ALL };
 
 /* Writes a region's endpoints of the family: the up ones; a region forced
  * up with none up answers all but the forced-down ones; serve-all
- * answers every one. */
+ * answers every one.  owner NULL: the question's name. */
 static void
 put_region(struct qctx *x, const uint8_t *owner, int r, int fam, uint32_t ttl, enum put_mode mode)
 {
@@ -219,8 +219,12 @@ put_region(struct qctx *x, const uint8_t *owner, int r, int fam, uint32_t ttl, e
 			continue;
 		if (mode == PUT_UP && (any_up ? !query_endpoint_up(x, r, e) : endpoint_forced_down(x, r, e)))
 			continue;
-		wire_put_rr(&x->b, owner, want == 4 ? WIRE_T_A : WIRE_T_AAAA, WIRE_C_IN, ttl,
-			    ep->addr, want == 4 ? 4 : 16, 0, NULL);
+		if (owner == NULL)	/* the question's name, as the search would find */
+			wire_put_rr_at(&x->b, WIRE_HDR, want == 4 ? WIRE_T_A : WIRE_T_AAAA, WIRE_C_IN, ttl,
+				       ep->addr, want == 4 ? 4 : 16);
+		else
+			wire_put_rr(&x->b, owner, want == 4 ? WIRE_T_A : WIRE_T_AAAA, WIRE_C_IN, ttl,
+				    ep->addr, want == 4 ? 4 : 16, 0, NULL);
 		x->count[1]++;
 	}
 }
@@ -267,6 +271,10 @@ answer_geo(struct qctx *x, const struct zone *z, const struct zone_node *n, cons
 		return;
 	}
 	uint64_t *answers = x->m ? snap_answers(x->s, x->m->worker, g->id) : NULL;
+	/* nothing written after the question: no CNAME led here, so the
+	 * owner is the question's name and a pointer to it (put_region) */
+	if (x->b.len == x->q->qend)
+		owner = NULL;
 	for (int i = 0; i < d.nchosen; i++) {
 		put_region(x, owner, d.chosen[i], fam, g->ttl,
 			   d.policy == GEO_POLICY_ALL_DOWN ? PUT_ALL : PUT_UP);

@@ -327,6 +327,18 @@ wire_put_rr(struct wire_buf *b, const uint8_t *owner, uint16_t type, uint16_t rc
 }
 
 void
+wire_put_rr_at(struct wire_buf *b, uint16_t owner_off, uint16_t type, uint16_t rclass,
+	       uint32_t ttl, const uint8_t *rdata, uint16_t rdlen)
+{
+	uint8_t f[12] = { 0xc0 | owner_off >> 8, owner_off & 0xff, type >> 8, type & 0xff,
+			  rclass >> 8, rclass & 0xff, ttl >> 24, (ttl >> 16) & 0xff, (ttl >> 8) & 0xff,
+			  ttl & 0xff, rdlen >> 8, rdlen & 0xff };
+
+	wire_put_bytes(b, f, sizeof(f));
+	wire_put_bytes(b, rdata, rdlen);
+}
+
+void
 wire_set_count(struct wire_buf *b, int section, uint16_t n)
 {
 	if (b->cap < WIRE_HDR)

@@ -98,6 +98,11 @@ void wire_put_name(struct wire_buf *b, const uint8_t *name);
  * offsets in comp_off are compressed (only for types RFC 3597 lets us). */
 void wire_put_rr(struct wire_buf *b, const uint8_t *owner, uint16_t type, uint16_t rclass,
 		 uint32_t ttl, const uint8_t *rdata, uint16_t rdlen, int ncomp, const uint16_t *comp_off);
+/* One RR whose owner is already in the message at owner_off (the
+ * question's name at WIRE_HDR, say): a pointer, no compression search;
+ * rdata copied as it is. */
+void wire_put_rr_at(struct wire_buf *b, uint16_t owner_off, uint16_t type, uint16_t rclass,
+		    uint32_t ttl, const uint8_t *rdata, uint16_t rdlen);
 /* Header field helpers on a built message. */
 void wire_set_count(struct wire_buf *b, int section, uint16_t n);	/* 0 qd .. 3 ar */
 uint16_t wire_get_count(const struct wire_buf *b, int section);

@@ -56,7 +56,7 @@ perf_run() {	# SET: 20,000 queries, all sent before dnsd can drain them
 perf_run static >/dev/null
 perf_run geo >/dev/null
 # the steps of a query, for the inclusive view
-inclusive="net_udp_read|query_answer|wire_query_parse|zone_set_find|zone_lookup|put_rrset|finish"
+inclusive="net_udp_main|query_answer|wire_query_parse|zone_set_find|zone_lookup|put_rrset|finish"
 inclusive="$inclusive|query_geo_eval|geo_locate|geo_geoip_locate|MMDB_lookup_sockaddr|MMDB_aget_value"
 inclusive="$inclusive|geo_addr_is_valid|health_view|geo_decide|geo_haversine_km"
 n=1
