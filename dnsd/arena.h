@@ -12,9 +12,10 @@ struct arena;
 
 struct arena *arena_new(void);
 void arena_free(struct arena *a);	/* accepts NULL */
-/* Zeroed, 16-byte aligned memory valid until arena_free(); NULL on OOM. */
+/* Zeroed, 8-byte aligned memory valid until arena_free(); NULL on OOM. */
 void *arena_alloc(struct arena *a, size_t size);
-/* Copies of memory and strings into the arena; NULL on OOM. */
+/* Copies of memory and strings into the arena, byte-aligned (packed);
+ * NULL on OOM. */
 void *arena_memdup(struct arena *a, const void *src, size_t size);
 char *arena_strdup(struct arena *a, const char *s);
 size_t arena_size(const struct arena *a);	/* bytes handed out */

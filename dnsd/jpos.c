@@ -2,6 +2,12 @@
  * jpos.c -- a second, position-only pass over JSON text that jansson has
  * already accepted, so it never meets a syntax error.  Values are keyed by
  * their json_t pointer in an open-addressing table.
+ *
+ * The pass runs on the first error reported, not at load: a file without
+ * errors (every reload of a good zone) never pays for it.  Until then the
+ * text is kept (it is much smaller than the table: a 1,000,000-record zone
+ * is ~40 MB of JSON and would need a ~200 MB table), and freed once
+ * scanned.  The tree must not change in between; loaders only read it.
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -19,6 +25,9 @@ struct jpos_entry {
 struct jpos {
 	struct jpos_entry *tab;
 	size_t cap, used;
+	char *text;		/* until scanned */
+	size_t len;
+	const json_t *root;
 };
 
 struct scan {
@@ -77,11 +86,15 @@ jpos_put(struct jpos *p, const json_t *v, int line, int col, int kline, int kcol
 	p->tab[h] = (struct jpos_entry){ v, line, col, kline, kcol };
 }
 
+static void scan_text(struct jpos *p);
+
 static const struct jpos_entry *
-jpos_get(const struct jpos *p, const json_t *v)
+jpos_get(struct jpos *p, const json_t *v)
 {
 	size_t h;
 
+	if (p != NULL && p->text != NULL)
+		scan_text(p);
 	if (p == NULL || p->cap == 0 || v == NULL)
 		return NULL;
 	h = ptr_hash(v) & (p->cap - 1);
@@ -239,21 +252,35 @@ jdoc_load(struct jdoc *d, const char *file, struct dnsd_err *err)
 		return -1;
 	}
 	d->pos = calloc(1, sizeof(*d->pos));
-	if (d->pos != NULL) {
-		struct scan sc = { text, text + len, 1, 1, d->pos };
-		skip_ws(&sc);
-		scan_value(&sc, d->root, 1, 1);
+	if (d->pos == NULL) {
+		free(text);	/* no positions: messages fall back to 1:1 */
+		return 0;
 	}
-	free(text);
+	d->pos->text = text;
+	d->pos->len = len;
+	d->pos->root = d->root;
 	return 0;
+}
+
+static void
+scan_text(struct jpos *p)
+{
+	struct scan sc = { p->text, p->text + p->len, 1, 1, p };
+
+	skip_ws(&sc);
+	scan_value(&sc, (json_t *)p->root, 1, 1);
+	free(p->text);
+	p->text = NULL;
 }
 
 void
 jdoc_fini(struct jdoc *d)
 {
 	json_decref(d->root);
-	if (d->pos != NULL)
+	if (d->pos != NULL) {
 		free(d->pos->tab);
+		free(d->pos->text);
+	}
 	free(d->pos);
 	memset(d, 0, sizeof(*d));
 }
