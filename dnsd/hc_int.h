@@ -38,10 +38,14 @@ int hc_sm_step(struct hc_sm *sm, int ok, unsigned rise, unsigned fall);
 /* --- scheduling ----------------------------------------------------------- */
 
 /* Offset of the first check of the i-th of n endpoints after start:
- * spread evenly over min(HC_FIRST_SPREAD, interval). */
+ * hc_phase() over min(HC_FIRST_SPREAD, interval). */
 double hc_first_offset(size_t i, size_t n, double interval);
 /* Phase of the i-th of n endpoints inside an interval, for the second and
- * later rounds: [0, interval), evenly spaced, so checks do not bunch up. */
+ * later rounds: [0, interval) in HC_PHASE_SLOTS even steps, endpoints dealt
+ * evenly over them.  Checks neither bunch up nor each cost the checker its
+ * own wake-up: a thousand endpoints wake it 20 times per interval, not a
+ * thousand (on loopback the wake-ups cost as much as the connects). */
+#define HC_PHASE_SLOTS 20
 double hc_phase(size_t i, size_t n, double interval);
 /* The check after one scheduled at `scheduled`: one interval later,
  * measured from the start of that check (not its end), skipping slots

@@ -109,17 +109,21 @@ hc_sm_step(struct hc_sm *sm, int ok, unsigned rise, unsigned fall)
 }
 
 double
+hc_phase(size_t i, size_t n, double interval)
+{
+	size_t slots = n < HC_PHASE_SLOTS ? n : HC_PHASE_SLOTS;
+
+	return n == 0 ? 0 : interval * (double)((i % n) * slots / n) / (double)slots;
+}
+
+double
 hc_first_offset(size_t i, size_t n, double interval)
 {
 	double spread = interval < HC_FIRST_SPREAD ? interval : HC_FIRST_SPREAD;
 
-	return n == 0 ? 0 : spread * (double)i / (double)n;
-}
-
-double
-hc_phase(size_t i, size_t n, double interval)
-{
-	return n == 0 ? 0 : interval * (double)(i % n) / (double)n;
+	/* the slots of hc_phase(), squeezed: no second check comes sooner
+	 * than one interval after the first */
+	return n == 0 ? 0 : hc_phase(i, n, spread);
 }
 
 double

@@ -102,18 +102,28 @@ test_stagger(void **state)
 {
 	const size_t n = 1000;
 	double prev = -1;
+	size_t in_slot = 0, slots = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		double f = hc_first_offset(i, n, 2.0), p = hc_phase(i, n, 2.0);
 		assert_true(f >= 0 && f < HC_FIRST_SPREAD);	/* first round: at once */
 		assert_true(p >= 0 && p < 2.0);
-		assert_true(p > prev);		/* distinct, in order */
-		if (i > 0)
-			assert_true(p - prev > 2.0 / n - 1e-9 && p - prev < 2.0 / n + 1e-9);
+		assert_true(p >= prev);		/* in order */
+		if (p > prev) {			/* a new slot, one step on, after a full one */
+			assert_true(prev < 0 || (p - prev > 2.0 / HC_PHASE_SLOTS - 1e-9 &&
+						 p - prev < 2.0 / HC_PHASE_SLOTS + 1e-9));
+			assert_true(prev < 0 || in_slot == n / HC_PHASE_SLOTS);
+			in_slot = 0;
+			slots++;
+		}
+		in_slot++;
 		/* the second check never comes sooner than one interval after the first */
 		assert_true(2.0 + p >= f + 2.0 - 1e-9);
 		prev = p;
 	}
+	assert_int_equal(slots, HC_PHASE_SLOTS);
+	/* fewer endpoints than slots: each its own phase */
+	assert_true(hc_phase(1, 3, 3.0) == 1.0 && hc_phase(2, 3, 3.0) == 2.0);
 	/* a short interval bounds the first spread too */
 	assert_true(hc_first_offset(9, 10, 0.05) < 0.05);
 	assert_true(hc_first_offset(0, 0, 1) == 0 && hc_phase(3, 0, 1) == 0);
