@@ -68,10 +68,8 @@ for set in static geo; do
 	n=$((n + 1))
 	answered=$(awk '/Queries completed:/ {print $3}' "$dir/$set.dp")
 	total=$(awk '/^summary:/ {print $2}' "$f")
-	batches=$(callgrind_annotate --tree=caller --threshold=100 "$f" 2>/dev/null |
-		sed -n 's/.*=> .*recvmmsg.c:recvmmsg (\([0-9,]*\)x).*/\1/p' | head -n 1 | tr -d , || true)
 	echo "== $set: $answered answered, $total instructions, $((total / answered)) per query" \
-		"(worker thread, user space, incl. event loop; ${batches:-?} recvmmsg calls)"
+		"(the UDP reader thread, user space)"
 	callgrind_annotate --threshold=100 "$f" 2>/dev/null | sed -n '/file:function/,$p' |
 		grep -v -E 'event_base_dispatch|clone.S|start_thread|worker_main|^-|file:function' |
 		head -n 10 | sed -E "s#\?\?\?:(0x[0-9a-f]+) \[.*/([^/]*)\]#\2:\1#; s#$root/##; s# \[[^]]*\]##" |
