@@ -69,7 +69,7 @@ for set in static geo; do
 	answered=$(awk '/Queries completed:/ {print $3}' "$dir/$set.dp")
 	total=$(awk '/^summary:/ {print $2}' "$f")
 	echo "== $set: $answered answered, $total instructions, $((total / answered)) per query" \
-		"(the UDP reader thread, user space)"
+		"(user space, all threads; the UDP reader does nearly all of it)"
 	callgrind_annotate --threshold=100 "$f" 2>/dev/null | sed -n '/file:function/,$p' |
 		grep -v -E 'event_base_dispatch|clone.S|start_thread|worker_main|^-|file:function' |
 		head -n 10 | sed -E "s#\?\?\?:(0x[0-9a-f]+) \[.*/([^/]*)\]#\2:\1#; s#$root/##; s# \[[^]]*\]##" |
