@@ -650,24 +650,44 @@ query_answer(const struct snap *s, const uint8_t *pkt, size_t len,
  * after the question.  Geo owners answer per client and are left out; so
  * is anything over 64 KiB.  An RRset reached only through a CNAME chain
  * keeps its own query's answer: a chain is built per query. */
+/* The builder at load: a query for (name, type, IN) as a client would
+ * send it, parsed into q, and x ready to answer it into buf with header
+ * and question written.  pkt holds the query; -1 if it does not parse. */
+static int
+prepare_query(struct snap *s, const uint8_t *name, size_t len, uint16_t type, uint8_t *pkt,
+	      struct wire_query *q, struct qctx *x, uint8_t *buf)
+{
+	static const struct query_client nobody = { .family = 4 };
+
+	memset(pkt, 0, WIRE_HDR);
+	pkt[5] = 1;	/* QDCOUNT */
+	memcpy(pkt + WIRE_HDR, name, len);
+	pkt[WIRE_HDR + len] = (uint8_t)(type >> 8);
+	pkt[WIRE_HDR + len + 1] = (uint8_t)type;
+	pkt[WIRE_HDR + len + 2] = 0;
+	pkt[WIRE_HDR + len + 3] = WIRE_C_IN;
+	if (wire_query_parse(pkt, WIRE_HDR + len + 4, q) != WIRE_OK)
+		return -1;
+	qctx_init(x, s, q, &nobody, NULL);
+	wire_buf_init(&x->b, buf, WIRE_MAX);
+	wire_put_header_question(&x->b, pkt, q);
+	return 0;
+}
+
+/* Runs the builder on a query for (owner, type) and keeps what it wrote
+ * after the question.  Geo owners answer per client and are left out; so
+ * is anything over 64 KiB.  An RRset reached only through a CNAME chain
+ * keeps its own query's answer: a chain is built per query. */
 static int
 prepare_rrset(struct snap *s, struct zone_node *n, struct zone_rrset *set, uint8_t *buf)
 {
-	static const struct query_client nobody = { .family = 4 };
-	uint8_t pkt[WIRE_HDR + DNAME_MAX + 4] = { [5] = 1 };	/* QDCOUNT 1 */
+	uint8_t pkt[WIRE_HDR + DNAME_MAX + 4];
 	struct zone_prepared *p;
 	struct wire_query q;
 	struct qctx x;
 
-	memcpy(pkt + WIRE_HDR, n->name, n->namelen);
-	pkt[WIRE_HDR + n->namelen] = (uint8_t)(set->type >> 8);
-	pkt[WIRE_HDR + n->namelen + 1] = (uint8_t)set->type;
-	pkt[WIRE_HDR + n->namelen + 3] = WIRE_C_IN;
-	if (wire_query_parse(pkt, WIRE_HDR + n->namelen + 4u, &q) != WIRE_OK)
+	if (prepare_query(s, n->name, n->namelen, set->type, pkt, &q, &x, buf) < 0)
 		return 0;
-	qctx_init(&x, s, &q, &nobody, NULL);
-	wire_buf_init(&x.b, buf, WIRE_MAX);
-	wire_put_header_question(&x.b, pkt, &q);
 	answer_sections(&x);
 	if (x.b.overflow || x.b.len == q.qend)
 		return 0;
@@ -701,23 +721,14 @@ find_pointers(const uint8_t *p, size_t pos, struct zone_negative *neg)
 static int
 prepare_negative(struct snap *s, struct zone *z, uint8_t *buf)
 {
-	static const struct query_client nobody = { .family = 4 };
-	uint8_t pkt[WIRE_HDR + DNAME_MAX + 4] = { [5] = 1 };
+	uint8_t pkt[WIRE_HDR + DNAME_MAX + 4];
 	struct zone_negative *neg;
 	struct wire_query q;
 	struct qctx x;
 	size_t pos;
 
-	if (z->soa == NULL)
+	if (z->soa == NULL || prepare_query(s, z->origin, z->origin_len, WIRE_T_SOA, pkt, &q, &x, buf) < 0)
 		return 0;
-	memcpy(pkt + WIRE_HDR, z->origin, z->origin_len);
-	pkt[WIRE_HDR + z->origin_len + 1] = WIRE_T_SOA;
-	pkt[WIRE_HDR + z->origin_len + 3] = WIRE_C_IN;
-	if (wire_query_parse(pkt, WIRE_HDR + z->origin_len + 4u, &q) != WIRE_OK)
-		return 0;
-	qctx_init(&x, s, &q, &nobody, NULL);
-	wire_buf_init(&x.b, buf, WIRE_MAX);
-	wire_put_header_question(&x.b, pkt, &q);
 	put_rrset(&x, 2, z->origin, z->soa, z->neg_ttl);
 	if (x.b.overflow || (neg = arena_alloc(s->arena, sizeof(*neg))) == NULL)
 		return x.b.overflow ? 0 : -1;
