@@ -256,7 +256,7 @@ answer_geo(struct qctx *x, const struct zone *z, const struct zone_node *n, cons
 	int fam = geo_family(qtype);
 
 	query_geo_eval(x, &g->gn, &ev);
-	geo_decide(x->s->conf->geo, &g->gn, &ev.loc, fam, &ev.view, &d);
+	geo_decide_chosen(x->s->conf->geo, &g->gn, &ev.loc, fam, &ev.view, &d);
 	count_decision(x, &d);
 	x->pin = d.pin;
 	x->region = d.nchosen > 0 ? d.chosen[0] : -1;

@@ -87,6 +87,7 @@ struct geo_decision {
 	uint8_t nchosen;
 	uint8_t chosen[GEO_MAX_REGIONS];	/* region indexes, best first */
 	uint8_t ncand;
+	uint8_t nranked;		/* cand[0..nranked) are in rank order */
 	struct geo_candidate cand[GEO_MAX_REGIONS];	/* ranked, best first */
 	unsigned scope;			/* ECS scope for the answer */
 };
@@ -141,6 +142,13 @@ void geo_locate(const struct geo_model *m, const struct geo_addr *client, struct
  * in a table built for another model), and out->scope is the longer of the
  * location's scope and view->rtt->scope; else out->scope is loc->scope. */
 void geo_decide(const struct geo_model *m, const struct geo_name *n,
+		const struct geo_location *loc, enum geo_family fam,
+		const struct geo_view *view, struct geo_decision *out);
+/* The same decision (pin, policy, chosen, scope, cand[0]) for the query
+ * path: candidates are ranked only as far as the choice reads them, so
+ * cand[nranked..ncand) are in no particular order.  Explanations, which
+ * print every rank, use geo_decide(). */
+void geo_decide_chosen(const struct geo_model *m, const struct geo_name *n,
 		const struct geo_location *loc, enum geo_family fam,
 		const struct geo_view *view, struct geo_decision *out);
 

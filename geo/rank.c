@@ -80,6 +80,7 @@ client_pin(const struct geo_model *m, const struct geo_location *loc)
 
 /* What ranking needs about the client, worked out once per decision. */
 struct rank_ctx {
+	int full;			/* rank every candidate, not just the chosen prefix */
 	const struct geo_model *m;
 	const struct geo_location *loc;
 	const struct geo_rtt *rtt;	/* NULL: no usable latency data */
@@ -226,6 +227,47 @@ rank(const struct rank_ctx *rc, struct rank_item *it, unsigned n)
 		}
 }
 
+/* Moves it[from] to it[to] (to <= from), keeping the order of the rest. */
+static void
+item_to(struct rank_item *it, unsigned from, unsigned to)
+{
+	struct rank_item x = it[from];
+
+	for (; from > to; from--)
+		it[from] = it[from - 1];
+	it[to] = x;
+}
+
+/* The prefix a choice reads, in the order rank() gives: the override's
+ * region first, then the best of the rest one at a time (the earliest
+ * of equals, as the stable sort keeps them) until `want` up candidates
+ * are placed, or all of them when fewer are up (all_down then reads the
+ * whole order).  One pass for the usual max_regions 1 with the nearest
+ * region up, instead of a sort.  Returns how many are placed. */
+static unsigned
+rank_prefix(const struct rank_ctx *rc, struct rank_item *it, unsigned n, unsigned want)
+{
+	unsigned i = 0, up = 0;
+
+	for (unsigned k = 0; rc->loc->region >= 0 && k < n; k++)
+		if (it[k].region == rc->loc->region) {
+			item_to(it, k, 0);
+			up += it[0].up;
+			i = 1;
+			break;
+		}
+	for (; i < n && up < want; i++) {
+		unsigned best = i;
+
+		for (unsigned j = i + 1; j < n; j++)
+			if (item_better(rc, &it[j], &it[best]))
+				best = j;
+		item_to(it, best, i);
+		up += it[i].up;
+	}
+	return i;
+}
+
 static void
 fill_candidates(const struct rank_ctx *rc, const struct rank_item *it, unsigned n,
 		struct geo_decision *out)
@@ -255,7 +297,12 @@ decide_for(const struct rank_ctx *rc, const struct geo_name *n, enum geo_family 
 	struct rank_item it[GEO_MAX_REGIONS];
 	unsigned k = collect(rc, n, fam, view, pin, it);
 
-	rank(rc, it, k);
+	if (rc->full) {
+		rank(rc, it, k);
+		out->nranked = (uint8_t)k;
+	} else {
+		out->nranked = (uint8_t)rank_prefix(rc, it, k, max_regions(n));
+	}
 	fill_candidates(rc, it, k, out);
 	out->nchosen = 0;
 	for (unsigned i = 0; i < out->ncand && out->nchosen < max_regions(n); i++)
@@ -279,10 +326,9 @@ decide_for(const struct rank_ctx *rc, const struct geo_name *n, enum geo_family 
  * step 5).  out->pin still names the pin and unpinned_fallback says the
  * fallback happened; the all_down policy then applies over all regions.
  */
-void
-geo_decide(const struct geo_model *m, const struct geo_name *n,
-		const struct geo_location *loc, enum geo_family fam,
-		const struct geo_view *view, struct geo_decision *out)
+static void
+decide(const struct geo_model *m, const struct geo_name *n, const struct geo_location *loc,
+		enum geo_family fam, const struct geo_view *view, int full, struct geo_decision *out)
 {
 	int pin = client_pin(m, loc);
 	struct rank_ctx rc;
@@ -297,11 +343,28 @@ geo_decide(const struct geo_model *m, const struct geo_name *n,
 	if (view->rtt != NULL && view->rtt->scope > out->scope)
 		out->scope = view->rtt->scope;
 	rank_ctx_init(&rc, m, loc, view);
+	rc.full = full;
 	decide_for(&rc, n, fam, view, pin, out);
 	if (pin >= 0 && m->pins[pin].mode == GEO_PIN_PREFERRED && out->policy != GEO_POLICY_NORMAL) {
 		out->unpinned_fallback = 1;
 		decide_for(&rc, n, fam, view, -1, out);
 	}
+}
+
+void
+geo_decide(const struct geo_model *m, const struct geo_name *n,
+		const struct geo_location *loc, enum geo_family fam,
+		const struct geo_view *view, struct geo_decision *out)
+{
+	decide(m, n, loc, fam, view, 1, out);
+}
+
+void
+geo_decide_chosen(const struct geo_model *m, const struct geo_name *n,
+		const struct geo_location *loc, enum geo_family fam,
+		const struct geo_view *view, struct geo_decision *out)
+{
+	decide(m, n, loc, fam, view, 0, out);
 }
 
 void

@@ -547,6 +547,24 @@ check_decision(const struct geo_model *m, const struct geo_name *n, const struct
 	}
 }
 
+/* What the query path's geo_decide_chosen() must share with the full
+ * ranking: the whole choice, and the ranked prefix it reads. */
+static void
+assert_same_choice(const struct geo_decision *full, const struct geo_decision *part)
+{
+	assert_int_equal(part->policy, full->policy);
+	assert_int_equal(part->pin, full->pin);
+	assert_int_equal(part->unpinned_fallback, full->unpinned_fallback);
+	assert_int_equal(part->scope, full->scope);
+	assert_int_equal(part->nchosen, full->nchosen);
+	assert_memory_equal(part->chosen, full->chosen, full->nchosen);
+	assert_int_equal(part->ncand, full->ncand);
+	assert_int_equal(full->nranked, full->ncand);
+	assert_true(part->nranked <= part->ncand && (part->ncand == 0 || part->nranked > 0));
+	for (unsigned i = 0; i < part->nranked; i++)
+		assert_int_equal(part->cand[i].region, full->cand[i].region);
+}
+
 static void
 decide_and_check(const struct geo_model *m, const struct geo_name *n, enum geo_family fam,
 		const struct geo_view *v)
@@ -561,6 +579,8 @@ decide_and_check(const struct geo_model *m, const struct geo_name *n, enum geo_f
 		assert_int_equal(again.nchosen, d.nchosen);
 		assert_memory_equal(again.chosen, d.chosen, d.nchosen);
 		assert_int_equal(again.policy, d.policy);
+		geo_decide_chosen(m, n, &l, fam, v, &again);
+		assert_same_choice(&d, &again);
 	}
 }
 
@@ -770,6 +790,17 @@ test_ranking_is_haversine(void **state)
 		ref_rank((const double (*)[2])at, &n, &l, v.rtt != NULL ? rtt.rtt_ms : NULL, ref);
 		geo_decision_km(m, &l, &d);
 		assert_int_equal(d.ncand, n.nregions);
+		{	/* the query path's partial ranking, with some regions down */
+			struct geo_name n1 = n;
+			struct geo_view v1 = v;
+			struct geo_decision full, part;
+
+			n1.max_regions = (uint8_t)(1 + rank_rand() % n.nregions);
+			v1.up[0] = v.has[0] & ((uint64_t)rank_rand() << 32 | rank_rand());
+			geo_decide(m, &n1, &l, GEO_FAM_A, &v1, &full);
+			geo_decide_chosen(m, &n1, &l, GEO_FAM_A, &v1, &part);
+			assert_same_choice(&full, &part);
+		}
 		for (unsigned i = 0; i < d.ncand; i++) {
 			if (d.cand[i].region != ref[i].region)
 				fail_msg("iteration %d, rank %u: region %d, the haversine says %d", iter, i,
