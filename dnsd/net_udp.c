@@ -14,7 +14,7 @@
 #include "dnsd/rrl.h"
 #include "dnsd/snap.h"
 
-/* Once per worker: every header points at its own buffers for good. */
+/* Once per reader: every header points at its own buffers for good. */
 void
 net_udp_batch_init(struct udp_batch *b)
 {
