@@ -43,7 +43,7 @@ BENCH_SERVICES=(nsd knot gdnsd pdns)
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 
-log() { printf '%s\n' "$*" >&2; }
+. "$root/tools/bench/lib.sh"
 
 # ---- install ---------------------------------------------------------------
 
@@ -96,41 +96,11 @@ declare -A PID PORT READY WHY
 dir=""
 
 cleanup() {
-	local s
-	for s in "${!PID[@]}"; do
-		kill -TERM "${PID[$s]}" 2>/dev/null || true
-	done
-	for s in "${!PID[@]}"; do
-		for _ in $(seq 50); do
-			kill -0 "${PID[$s]}" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "${PID[$s]}" 2>/dev/null || true
-	done
-	wait 2>/dev/null || true
-	if [ -n "$dir" ]; then
-		if [ "${KEEP:-0}" = 1 ]; then log "data kept in $dir"; else rm -rf "$dir"; fi
-	fi
+	stop_pids "${PID[@]}"
+	remove_data "$dir"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-port_free() {
-	! ss -Htuln 2>/dev/null | awk '{print $5}' | grep -q ":$1\$"
-}
-
-# Seven consecutive free ports from a random base.
-pick_ports() {
-	local base i ok
-	for _ in $(seq 50); do
-		base=$((20000 + RANDOM % 9000))
-		ok=1
-		for i in $(seq 0 6); do port_free $((base + i)) || { ok=0; break; }; done
-		[ $ok = 1 ] && { echo "$base"; return 0; }
-	done
-	log "no free ports found"
-	exit 1
-}
 
 # start NAME ZONE CMD... : pinned to SERVER_CPU, output in $dir/NAME.log;
 # ready when it answers ZONE's SOA.
@@ -188,28 +158,6 @@ tree_ticks() {
 	}'
 }
 
-# Busy ticks (all but idle and iowait) of the server's and dnsperf's CPUs.
-cpus_busy() {
-	awk -v a="cpu$SERVER_CPU" -v b="cpu$CLIENT_CPU" '
-	$1 == a || $1 == b { s += $2 + $3 + $4 + $7 + $8 + $9 }
-	END { print s }' /proc/stat
-}
-
-# Wait (at most QUIET_WAIT seconds) until the two CPUs have been under 10 %
-# busy for a second: other jobs on the machine skew every figure.  Runs go
-# ahead regardless; the report says how much other load there was.
-wait_quiet() {
-	local b0 b1 hz
-	hz=$(getconf CLK_TCK)
-	for _ in $(seq "${QUIET_WAIT:-15}"); do
-		b0=$(cpus_busy)
-		sleep 1
-		b1=$(cpus_busy)
-		[ $(( (b1 - b0) * 100 / (2 * hz) )) -lt 10 ] && return 0
-	done
-	return 0
-}
-
 # run PHASE SET SERVER ROUND DNSPERF-ARGS... : one dnsperf run, one result
 # line.  dnsperf -v reports every answer's latency; p99 comes from those.
 run() {
@@ -218,7 +166,7 @@ run() {
 	local data=(-e -d "$dir/static.txt")
 	[ "$set" = geo ] && data=(-B -d "$dir/geo.bin")
 	local c0 c1 b0 b1 t0 t1 out="$dir/run.out" TIMEFORMAT='%U %S'
-	[ "$phase" = warmup ] || wait_quiet
+	[ "$phase" = warmup ] || wait_quiet "${QUIET_WAIT:-15}"
 	b0=$(cpus_busy)
 	t0=$(date +%s.%N)
 	c0=$(tree_ticks "${PID[$s]}")
@@ -291,7 +239,7 @@ fi
 
 dir=$(mktemp -d /tmp/dnsd-bench.XXXXXX)
 chmod 755 "$dir"
-base=$(pick_ports)
+base=$(pick_ports 7)
 PORT[dnsd]=$base
 PORT[nsd]=$((base + 2))
 PORT[knot]=$((base + 3))

@@ -57,7 +57,7 @@ CLIENT_CPU=${CLIENT_CPU:-0}
 BUILD=${BUILD:-$root/build-bench}
 case "$BUILD" in /*) ;; *) BUILD="$root/$BUILD" ;; esac
 
-log() { printf '%s\n' "$*" >&2; }
+. "$root/tools/bench/lib.sh"
 die() { log "scale.sh: $*"; exit 1; }
 
 for t in dnsperf dig curl python3 taskset /usr/bin/time; do
@@ -72,22 +72,8 @@ done
 pids=()		# everything we started, stopped in reverse order
 dir=""
 cleanup() {
-	local i p
-	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-		p=${pids[$i]}
-		kill -TERM "$p" 2>/dev/null || true
-	done
-	for p in "${pids[@]}"; do
-		for _ in $(seq 50); do
-			kill -0 "$p" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$p" 2>/dev/null || true
-	done
-	wait 2>/dev/null || true
-	if [ -n "$dir" ]; then
-		if [ "${KEEP:-0}" = 1 ]; then log "data kept in $dir"; else rm -rf "$dir"; fi
-	fi
+	stop_pids "${pids[@]}"
+	remove_data "$dir"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -113,15 +99,7 @@ fi
 
 dir=$(mktemp -d /tmp/dnsd-scale.XXXXXX)
 
-port_free() {
-	! ss -Htuln 2>/dev/null | awk '{print $5}' | grep -q ":$1\$"
-}
-base=""
-for _ in $(seq 50); do
-	b=$((20000 + RANDOM % 9000))
-	if port_free $b && port_free $((b + 1)) && port_free $((b + 2)); then base=$b; break; fi
-done
-[ -n "$base" ] || die "no free ports"
+base=$(pick_ports 3)
 PORT=$base CTL=$((base + 1)) HCPORT=$((base + 2))
 
 hz=$(getconf CLK_TCK)
@@ -132,25 +110,6 @@ ticks() { awk '{ sub(/^[^(]*\(.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 sock_drops() { ss -Huamn "sport = :$PORT" 2>/dev/null | sed -n 's/.*,d\([0-9]*\)).*/\1/p' | awk '{s += $1} END {print s + 0}'; }
 # on-CPU nanoseconds of one thread
 tns() { awk '{print $1}' "/proc/$1/task/$2/schedstat"; }
-# busy ticks (all but idle and iowait) of the server's and dnsperf's CPUs
-cpus_busy() {
-	awk -v a="cpu$SERVER_CPU" -v b="cpu$CLIENT_CPU" '
-	$1 == a || $1 == b { s += $2 + $3 + $4 + $7 + $8 + $9 }
-	END { print s }' /proc/stat
-}
-# Waits (at most QUIET_WAIT seconds) until the two CPUs have been under
-# 10 % busy for a second: other jobs on the machine skew every figure.
-# Goes ahead regardless; the report says how much other load there was.
-wait_quiet() {
-	local b0 b1
-	for _ in $(seq "${QUIET_WAIT:-30}"); do
-		b0=$(cpus_busy)
-		sleep 1
-		b1=$(cpus_busy)
-		[ $(( (b1 - b0) * 100 / (2 * hz) )) -lt 10 ] && return 0
-	done
-	return 0
-}
 status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 now() { date +%s.%N; }
 calc() { awk "BEGIN { printf \"$1\n\", ($2) }"; }
@@ -209,7 +168,7 @@ phase1() {
 	json_bytes=$(stat -c %s "$dir/big.json")
 
 	log "  dnsd --check"
-	wait_quiet
+	wait_quiet "${QUIET_WAIT:-30}"
 	/usr/bin/time -f "%e %M" -o "$dir/check.time" "$dnsd_bin" -c "$dir/big.conf" --check >"$dir/check.out" 2>&1 ||
 		{ tail -n 5 "$dir/check.out" >&2; die "--check failed"; }
 	read -r check_s check_kb <"$dir/check.time"
@@ -221,7 +180,7 @@ phase1() {
 	stop_server
 
 	log "  server with the $N_LOAD-record zone"
-	wait_quiet
+	wait_quiet "${QUIET_WAIT:-30}"
 	start_server "$dir/big.conf" "$dir/big.log" big.test
 	big_ready=$READY_S big_ready_cpu=$READY_CPU
 	# answers are right: a sample of the generated names and types, all NOERROR with data
@@ -266,7 +225,7 @@ phase2() {
 	gap=1.5
 	rdur=$(calc "%d" "int(3 + $RELOADS * ($gap + 0.5) + $gap)")
 	log "  dnsperf at $RELOAD_QPS qps for $rdur s, $RELOADS reloads (SIGHUP and POST /v1/reload in turn)"
-	wait_quiet
+	wait_quiet "${QUIET_WAIT:-30}"
 	rb0=$(cpus_busy) rs0=$(ticks "$SRV") rt0=$(now)
 	/usr/bin/time -f "%U %S" -o "$dir/r.perf.time" taskset -c "$CLIENT_CPU" \
 		dnsperf -s 127.0.0.1 -p "$PORT" -d "$dir/r.q" -l "$rdur" -Q "$RELOAD_QPS" -q 1000 >"$dir/r.perf" 2>&1 &
@@ -357,7 +316,7 @@ print(sum(e.get("check") == "up" for e in eps), sum(e.get("checks_ok", 0) + e.ge
 			idle_ms=$(calc "%.1f" "$best / 1e6 / ($w1 - $w0)")
 			[ "$mode" = check ] && checks_rate=$(calc "%.0f" "($c1 - $c0) / ($tc1 - $tc0)")
 			# the measured run
-			wait_quiet
+			wait_quiet "${QUIET_WAIT:-30}"
 			p0=$(ticks "$SRV")
 			h0=$(tns "$SRV" "$health_tid")
 			s0=0
