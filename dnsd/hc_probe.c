@@ -18,6 +18,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "dnsd/clock.h"
 #include "dnsd/hc_int.h"
 
 /* A status line longer than this is not HTTP: give up rather than buffer. */
@@ -311,8 +312,7 @@ hc_probe_start(struct event_base *base, SSL_CTX *ctx, const struct hc_target *t,
 		return NULL;
 	}
 	bufferevent_setcb(p->bev, on_read, NULL, on_event, p);
-	tv.tv_sec = (time_t)t->timeout;
-	tv.tv_usec = (suseconds_t)((t->timeout - (double)tv.tv_sec) * 1e6);
+	tv = clock_timeval(t->timeout);
 	fill_sockaddr(t, &ss, &sslen);
 	if (bufferevent_socket_connect(p->bev, (struct sockaddr *)&ss, (int)sslen) < 0) {
 		/* refused at once (e.g. no route): report it from the loop, not

@@ -18,6 +18,7 @@
 #include <event2/thread.h>
 #include <openssl/ssl.h>
 
+#include "dnsd/clock.h"
 #include "dnsd/hc_int.h"
 #include "dnsd/log.h"
 
@@ -175,15 +176,6 @@ hc_force_name(enum hc_force f)
 	return f == HC_FORCE_UP ? "up" : f == HC_FORCE_DOWN ? "down" : "auto";
 }
 
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int64_t
 mono_ns(void)
 {
@@ -191,18 +183,6 @@ mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static struct timeval
-tv_of(double s)
-{
-	struct timeval tv;
-
-	if (s < 0)
-		s = 0;
-	tv.tv_sec = (time_t)s;
-	tv.tv_usec = (suseconds_t)((s - (double)tv.tv_sec) * 1e6);
-	return tv;
 }
 
 /* --- words (under mu) ---------------------------------------------------- */
@@ -321,7 +301,7 @@ on_write(evutil_socket_t fd, short what, void *arg)
 	struct health *h = arg;
 
 	h->write_pending = 0;
-	h->last_write = mono_now();
+	h->last_write = clock_mono_seconds();
 	save_state(h);
 }
 
@@ -334,7 +314,7 @@ schedule_write(struct health *h)
 	if (h->write_pending)
 		return;
 	h->write_pending = 1;
-	tv = tv_of(h->last_write + HC_WRITE_COALESCE - mono_now());
+	tv = clock_timeval(h->last_write + HC_WRITE_COALESCE - clock_mono_seconds());
 	evtimer_add(h->write_ev, &tv);
 }
 
@@ -765,7 +745,7 @@ on_due(evutil_socket_t fd, short what, void *arg)
 	struct hc_target t;
 	struct hc_probe *running;
 	struct timeval tv;
-	double now = mono_now();
+	double now = clock_mono_seconds();
 	int failed;
 
 	pthread_mutex_lock(&h->mu);
@@ -783,7 +763,7 @@ on_due(evutil_socket_t fd, short what, void *arg)
 				  (t.verify ? h->ssl_verify : h->ssl_noverify) : NULL,
 				  &t, on_probe_done, a);
 	failed = e->probe == NULL;
-	tv = tv_of(e->t_sched - now);
+	tv = clock_timeval(e->t_sched - now);
 	evtimer_add(e->timer, &tv);
 	pthread_mutex_unlock(&h->mu);
 	if (failed)
@@ -804,7 +784,7 @@ stop_ep(struct hc_ep *e)
 static void
 resync(struct health *h)
 {
-	double now = mono_now();
+	double now = clock_mono_seconds();
 	size_t nnew = 0, k = 0;
 
 	pthread_mutex_lock(&h->mu);
@@ -828,7 +808,7 @@ resync(struct health *h)
 		e->first = 1;
 		e->t_base = now;
 		e->t_sched = now + hc_first_offset(k++, nnew, e->check.interval);
-		tv = tv_of(e->t_sched - now);
+		tv = clock_timeval(e->t_sched - now);
 		evtimer_add(e->timer, &tv);
 	}
 	check_ready(h);

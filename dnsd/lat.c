@@ -14,6 +14,7 @@
 
 #include <urcu.h>
 
+#include "dnsd/clock.h"
 #include "dnsd/lat.h"
 
 /* Largest number of bad items a 400 names: enough to fix a batch by. */
@@ -75,9 +76,8 @@ schedule(void)
 		at = g_last_publish + LAT_PUBLISH_EVERY;
 	if (!isfinite(at) || g_timer == NULL)
 		return;
-	double wait = at > now ? at - now : 0;
-	tv.tv_sec = (time_t)wait;
-	tv.tv_usec = (suseconds_t)((wait - (double)tv.tv_sec) * 1e6) + 1000;
+	/* a ms after the deadline, so the entry has expired when it fires */
+	tv = clock_timeval((at > now ? at - now : 0) + 0.001);
 	evtimer_add(g_timer, &tv);
 }
 

@@ -28,6 +28,8 @@
 #include <event2/util.h>
 #include <jansson.h>
 
+#include "dnsd/clock.h"
+
 /* Each at most: more is a mistake on the command line or in the config. */
 #define PROBE_MAX_REGIONS 64
 #define PROBE_MAX_ENDPOINTS 1024
@@ -93,27 +95,6 @@ struct probe {
 	int status;		/* of the last finished cycle: 0 all posts got 200 */
 	int cycles;
 };
-
-static double
-now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static struct timeval
-tv_of(double s)
-{
-	struct timeval tv;
-
-	if (s < 0)
-		s = 0;
-	tv.tv_sec = (time_t)s;
-	tv.tv_usec = (suseconds_t)((s - (double)tv.tv_sec) * 1e6);
-	return tv;
-}
 
 static void
 usage(FILE *f)
@@ -368,7 +349,7 @@ on_connect(struct bufferevent *bev, short what, void *arg)
 	struct endpoint *e = arg;
 
 	if (what & BEV_EVENT_CONNECTED) {
-		e->samples[e->nsamples++] = (now_mono() - e->t0) * 1000.0;
+		e->samples[e->nsamples++] = (clock_mono_seconds() - e->t0) * 1000.0;
 		e->err[0] = '\0';
 		prefix_of_source(e, bufferevent_getfd(bev));
 	} else {
@@ -397,10 +378,10 @@ round_start(struct probe *p)
 	p->pending = p->neps;
 	for (int i = 0; i < p->neps; i++) {
 		struct endpoint *e = &p->eps[i];
-		struct timeval tv = tv_of(p->timeout);
+		struct timeval tv = clock_timeval(p->timeout);
 
 		evtimer_add(e->timer, &tv);
-		e->t0 = now_mono();
+		e->t0 = clock_mono_seconds();
 		if ((e->bev = bufferevent_socket_new(p->base, -1, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
 			snprintf(e->err, sizeof(e->err), "out of memory");
 			event_active(e->timer, EV_TIMEOUT, 0);
@@ -673,7 +654,7 @@ cycle_end(struct probe *p)
 	p->status = status;
 	p->cycles++;
 	if (p->interval > 0) {
-		struct timeval tv = tv_of(p->cycle_start + p->interval - now_mono());
+		struct timeval tv = clock_timeval(p->cycle_start + p->interval - clock_mono_seconds());
 
 		evtimer_add(p->next_cycle, &tv);
 	} else {
@@ -684,7 +665,7 @@ cycle_end(struct probe *p)
 static void
 cycle_start(struct probe *p)
 {
-	p->cycle_start = now_mono();
+	p->cycle_start = clock_mono_seconds();
 	p->round = 0;
 	for (int i = 0; i < p->neps; i++) {
 		p->eps[i].nsamples = 0;
