@@ -16,14 +16,15 @@
 #include <event2/event.h>
 #include <urcu.h>
 
-#include "dnsd/ctl.h"
-#include "dnsd/health.h"
-#include "dnsd/lat.h"
-#include "dnsd/log.h"
-#include "dnsd/metrics.h"
-#include "dnsd/net.h"
-#include "dnsd/snap.h"
-#include "dnsd/zload.h"
+#include "dnsd/ctl/ctl.h"
+#include "dnsd/health/health.h"
+#include "dnsd/server/net.h"
+#include "dnsd/server/publish.h"
+#include "dnsd/server/reload.h"
+#include "dnsd/server/reports.h"
+#include "dnsd/util/log.h"
+#include "dnsd/zone/snap.h"
+#include "dnsd/zone/zload.h"
 
 struct opts {
 	const char *conf;
@@ -86,7 +87,7 @@ static int
 run_check(const char *file)
 {
 	struct dnsd_err *err = calloc(1, sizeof(*err));
-	struct snap *s = snap_load(file, NULL, err);
+	struct snap *s = reload_build(file, err);
 
 	if (s == NULL) {
 		dnsd_err_print(err, stderr);
@@ -107,22 +108,7 @@ run_check(const char *file)
 static int
 reload_conf(void *arg, struct dnsd_err *err)
 {
-	struct snap *next;
-
-	if ((next = snap_load(g_conf_file, g_health, err)) == NULL) {
-		int n = err->count < DNSD_ERR_MAX ? err->count : DNSD_ERR_MAX;
-		for (int i = 0; i < n; i++)
-			log_msg(LOG_LVL_ERROR, "reload_error", "error=\"%s\"", err->msg[i]);
-		log_msg(LOG_LVL_ERROR, "reload", "result=error errors=%d", err->count);
-		metrics_reload_done(0);
-		return -EINVAL;
-	}
-	log_msg(LOG_LVL_INFO, "reload", "result=ok zones=%zu records=%zu generation=%llu",
-		next->zones.nzones, count_records(next), (unsigned long long)next->generation);
-	snap_publish(next);
-	lat_republish(next);	/* region indexes may have moved */
-	metrics_reload_done(1);
-	return 0;
+	return reload_run(g_conf_file, g_health, err);
 }
 
 static void
@@ -168,13 +154,13 @@ drop_privileges(const char *user)
 
 /* SPEC 7: geo answers wait at most the largest check timeout for the
  * first round's verdicts.  Workers never wait, so the wait happens once,
- * here, before they start; hc_ready() turns true at that deadline. */
+ * here, before they start; health_ready() turns true at that deadline. */
 static void
 wait_first_verdicts(void)
 {
 	struct timespec tick = { 0, 10 * 1000 * 1000 };
 
-	for (int i = 0; i < 60000 && !hc_ready(g_health); i++)
+	for (int i = 0; i < 60000 && !health_ready(g_health); i++)
 		nanosleep(&tick, NULL);
 }
 
@@ -189,8 +175,8 @@ serve(struct snap *first, int foreground)
 	struct net *net;
 	int rc = 1;
 
-	snap_publish(first);
-	if (err == NULL || (net = net_bind(first->conf, err)) == NULL) {
+	if (err == NULL || reload_publish(first, g_health, err) < 0 ||
+	    (net = net_bind(first->conf, err)) == NULL) {
 		if (err)
 			dnsd_err_print(err, stderr);
 		free(err);
@@ -198,7 +184,7 @@ serve(struct snap *first, int foreground)
 	}
 	/* every socket, the control API's too, is bound before root goes */
 	struct ctl_init ci = { .listen = first->conf->control_listen, .health = g_health,
-			       .net = net, .reload = reload_conf };
+			       .reload = reload_conf };
 	if ((base = event_base_new()) == NULL || (ci.base = base, ctl = ctl_new(&ci, err)) == NULL) {
 		dnsd_err_print(err, stderr);
 		goto out;
@@ -213,7 +199,7 @@ serve(struct snap *first, int foreground)
 		if (sigs[i] == NULL || event_add(sigs[i], NULL) < 0)
 			goto out;
 	}
-	if (hc_start(g_health) < 0 || lat_init(base) < 0)
+	if (health_start(g_health) < 0 || reports_init(base) < 0)
 		goto out;
 	wait_first_verdicts();
 	if (net_start(net) < 0)
@@ -229,7 +215,7 @@ out:
 		if (sigs[i])
 			event_free(sigs[i]);
 	net_stop(net);
-	lat_fini();	/* workers are gone: nothing reads the table */
+	reports_fini();	/* workers are gone: nothing reads the table */
 	if (base)
 		event_base_free(base);
 	free(err);
@@ -252,17 +238,17 @@ main(int argc, char **argv)
 	if ((err = calloc(1, sizeof(*err))) == NULL)
 		return 1;
 	rcu_register_thread();
-	if ((g_health = hc_new()) == NULL || (s = snap_load(o.conf, g_health, err)) == NULL) {
+	if ((g_health = health_new()) == NULL || reload_init() < 0 || (s = reload_build(o.conf, err)) == NULL) {
 		dnsd_err_print(err, stderr);
 		free(err);
-		hc_free(g_health);
+		health_free(g_health);
 		return 1;
 	}
 	free(err);
 	log_setup(s->conf->log.level, s->conf->log.syslog);
 	rc = serve(s, o.foreground);
-	snap_publish(NULL);
-	hc_free(g_health);	/* stops the checker, writes the state file */
+	publish_snap(NULL);
+	health_free(g_health);	/* stops the checker, writes the state file */
 	rcu_unregister_thread();
 	return rc;
 }

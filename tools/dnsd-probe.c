@@ -28,7 +28,7 @@
 #include <event2/util.h>
 #include <jansson.h>
 
-#include "dnsd/clock.h"
+#include "dnsd/util/clock.h"
 
 /* Each at most: more is a mistake on the command line or in the config. */
 #define PROBE_MAX_REGIONS 64

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dnsd/conf.h"
+#include "dnsd/conf/conf.h"
 #include "fuzz.h"
 
 /* libmaxminddb before 1.12.0 leaks the entry-list pool inside MMDB_open

@@ -1,7 +1,7 @@
 /*
  * fuzz_ctl.c -- control API request bodies and headers: the state body
- * parser ctl_parse_state (dnsd/ctl.h) and the latency report body lat_post
- * (POST /v1/latency, dnsd/lat.h, against a snapshot of
+ * parser ctl_parse_state (dnsd/ctl/ctl.h) and the latency report body reports_post
+ * (POST /v1/latency, dnsd/server/reports.h, against a snapshot of
  * tests/data/query_dnsd.json) on the whole input, and the bearer-token
  * check ctl_auth on the input split at its first newline into the
  * Authorization header value and the configured token.
@@ -11,7 +11,7 @@
  * strings, as ctl.c does), with that state; a refusal writes a reason that
  * fits its buffer, however small.  ctl_auth agrees with a plain reference:
  * 0 for "Bearer" (any case), spaces, then exactly the non-empty token;
- * -EACCES without "Bearer "; -EPERM otherwise.  lat_post answers 200, 400
+ * -EACCES without "Bearer "; -EPERM otherwise.  reports_post answers 200, 400
  * or 500 with a JSON object (200: "applied" = the number of reports;
  * otherwise "error"); after a 200 the table is published and every entry
  * GET /v1/latency lists is a hit for its own address in the workers'
@@ -27,9 +27,11 @@
 #include <jansson.h>
 #include <urcu.h>
 
-#include "dnsd/ctl.h"
-#include "dnsd/lat.h"
-#include "dnsd/snap.h"
+#include "dnsd/ctl/ctl.h"
+#include "dnsd/server/publish.h"
+#include "dnsd/server/reload.h"
+#include "dnsd/server/reports.h"
+#include "dnsd/zone/snap.h"
 #include "fuzz.h"
 
 static struct snap *S;
@@ -43,7 +45,7 @@ setup(void)
 	FUZZ_CHECK(err != NULL);
 	rcu_register_thread();
 	snprintf(path, sizeof(path), "%s/tests/data/query_dnsd.json", fuzz_src());
-	if ((S = snap_load(path, NULL, err)) == NULL) {
+	if ((S = reload_build(path, err)) == NULL) {
 		dnsd_err_print(err, stderr);
 		abort();
 	}
@@ -51,7 +53,7 @@ setup(void)
 }
 
 static int
-ref_state(const char *body, size_t len, enum hc_force *out)
+ref_state(const char *body, size_t len, enum health_force *out)
 {
 	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
 	const char *s;
@@ -63,11 +65,11 @@ ref_state(const char *body, size_t len, enum hc_force *out)
 	    (s = json_string_value(json_object_get(root, "state"))) != NULL) {
 		rc = 0;
 		if (strcmp(s, "up") == 0)
-			*out = HC_FORCE_UP;
+			*out = HEALTH_FORCE_UP;
 		else if (strcmp(s, "down") == 0)
-			*out = HC_FORCE_DOWN;
+			*out = HEALTH_FORCE_DOWN;
 		else if (strcmp(s, "auto") == 0)
-			*out = HC_AUTO;
+			*out = HEALTH_AUTO;
 		else
 			rc = -1;
 	}
@@ -80,14 +82,14 @@ check_state(const uint8_t *data, size_t size)
 {
 	static const size_t whylens[] = { 256, 16, 1 };
 	char *body = (char *)fuzz_dup(data, size);	/* not NUL-terminated */
-	enum hc_force want = HC_AUTO, got;
+	enum health_force want = HEALTH_AUTO, got;
 	int ref = ref_state(body, size, &want);
 
 	for (size_t i = 0; i < sizeof(whylens) / sizeof(whylens[0]); i++) {
 		char *why = malloc(whylens[i]);
 		FUZZ_CHECK(why != NULL);
 		memset(why, 'x', whylens[i]);
-		got = (enum hc_force)7;
+		got = (enum health_force)7;
 		int rc = ctl_parse_state(body, size, &got, why, whylens[i]);
 		if (ref == 0) {
 			FUZZ_CHECK(rc == 0 && got == want);
@@ -154,7 +156,7 @@ check_entry(json_t *e)
 	bits = a.family == 4 ? 32 : 128;
 	a.prefix = bits;
 	rcu_read_lock();
-	lat_lookup(&a, &rtt);
+	geo_rtt_lookup(publish_rtt_get(), &a, reports_clock(), &rtt);
 	rcu_read_unlock();
 	FUZZ_CHECK(rtt.hit == 1);
 	FUZZ_CHECK(rtt.net.family == a.family && rtt.net.prefix <= bits);
@@ -169,14 +171,14 @@ check_latency(const uint8_t *data, size_t size)
 	char *body = (char *)fuzz_dup(data, size);
 	json_t *reply = NULL, *list, *entries, *e;
 	size_t i;
-	int status = lat_post(body, size, S, &reply);
+	int status = reports_post(body, size, S, &reply);
 
 	FUZZ_CHECK(status == 200 || status == 400 || status == 500);
 	FUZZ_CHECK(json_is_object(reply));
 	if (status == 200) {
 		FUZZ_CHECK(json_is_integer(json_object_get(reply, "applied")));
-		lat_republish(S);
-		list = lat_list();
+		reports_republish(S);
+		list = reports_list();
 		entries = json_object_get(list, "reports");
 		FUZZ_CHECK(json_is_array(entries));
 		json_array_foreach(entries, i, e)
@@ -186,7 +188,7 @@ check_latency(const uint8_t *data, size_t size)
 		FUZZ_CHECK(json_is_string(json_object_get(reply, "error")));
 	}
 	json_decref(reply);
-	lat_fini();
+	reports_fini();
 	free(body);
 }
 

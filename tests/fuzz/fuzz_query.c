@@ -14,14 +14,14 @@
  */
 #include <string.h>
 
-#include "dnsd/metrics.h"
-#include "dnsd/query.h"
-#include "dnsd/snap.h"
-#include "dnsd/wire.h"
+#include "dnsd/answer/query_metrics.h"
+#include "dnsd/answer/query.h"
+#include "dnsd/zone/snap.h"
+#include "dnsd/proto/wire.h"
 #include "fuzz.h"
 
 static struct snap *S;
-static struct metrics_worker *M;
+static struct query_metrics *M;
 
 static void
 setup(void)
@@ -31,8 +31,8 @@ setup(void)
 
 	FUZZ_CHECK(err != NULL);
 	snprintf(path, sizeof(path), "%s/tests/data/query_dnsd.json", fuzz_src());
-	S = snap_load(path, NULL, err);
-	if (S == NULL) {
+	S = snap_load(path, err);
+	if (S == NULL || query_prepare(S) < 0) {
 		dnsd_err_print(err, stderr);
 		abort();
 	}
@@ -158,7 +158,7 @@ ask(const uint8_t *pkt, size_t len, enum query_proto proto, size_t cap, int rc,
 	size_t n;
 
 	FUZZ_CHECK(out != NULL);
-	n = query_answer(S, pkt, len, &client, proto, out, cap, M);
+	n = query_answer(S, NULL, pkt, len, &client, proto, out, cap, M);
 	if (rc == WIRE_EDROP)
 		FUZZ_CHECK(n == 0);
 	else

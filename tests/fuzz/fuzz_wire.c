@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "dnsd/wire.h"
+#include "dnsd/proto/wire.h"
 #include "fuzz.h"
 
 static void

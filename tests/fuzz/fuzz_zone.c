@@ -9,10 +9,10 @@
  */
 #include <string.h>
 
-#include "dnsd/arena.h"
-#include "dnsd/conf.h"
-#include "dnsd/zload.h"
-#include "dnsd/zone.h"
+#include "dnsd/util/arena.h"
+#include "dnsd/conf/conf.h"
+#include "dnsd/zone/zload.h"
+#include "dnsd/zone/zone.h"
 #include "fuzz.h"
 
 static struct dnsd_conf *C;

@@ -20,24 +20,26 @@
 #include <event2/http.h>
 #include <urcu.h>
 
-#include "dnsd/ctl.h"
-#include "dnsd/health.h"
-#include "dnsd/metrics.h"
-#include "dnsd/snap.h"
+#include "dnsd/ctl/ctl.h"
+#include "dnsd/health/health.h"
+#include "dnsd/answer/query_metrics.h"
+#include "dnsd/server/publish.h"
+#include "dnsd/server/reload.h"
+#include "dnsd/zone/snap.h"
 
 /* --- bodies --------------------------------------------------------------- */
 
 struct body_case {
 	const char *body;
 	int rc;
-	enum hc_force want;
+	enum health_force want;
 	const char *why;	/* substring of the reason */
 };
 
 static const struct body_case body_cases[] = {
-	{ "{\"state\": \"up\"}", 0, HC_FORCE_UP, NULL },
-	{ "{\"state\": \"down\"}", 0, HC_FORCE_DOWN, NULL },
-	{ " {\"state\":\"auto\"}\n", 0, HC_AUTO, NULL },
+	{ "{\"state\": \"up\"}", 0, HEALTH_FORCE_UP, NULL },
+	{ "{\"state\": \"down\"}", 0, HEALTH_FORCE_DOWN, NULL },
+	{ " {\"state\":\"auto\"}\n", 0, HEALTH_AUTO, NULL },
 	{ "", -EINVAL, 0, "bad JSON" },
 	{ "{", -EINVAL, 0, "bad JSON" },
 	{ "{\"state\": \"up\"} trailing", -EINVAL, 0, "bad JSON" },
@@ -61,7 +63,7 @@ test_parse_state(void **state)
 		/* exact-size copy: no terminator to lean on */
 		size_t len = strlen(c->body);
 		char *b = malloc(len + 1), why[256] = "";
-		enum hc_force f = 99;
+		enum health_force f = 99;
 		memcpy(b, c->body, len);
 		int rc = ctl_parse_state(b, len, &f, why, sizeof(why));
 		if (rc != c->rc || (rc == 0 && f != c->want) || (c->why && strstr(why, c->why) == NULL))
@@ -225,7 +227,7 @@ current(void)
 	const struct snap *s;
 
 	rcu_read_lock();
-	s = snap_get();
+	s = publish_snap_get();
 	rcu_read_unlock();
 	return s;	/* this thread is the only publisher: stable here */
 }
@@ -233,13 +235,13 @@ current(void)
 static uint32_t
 region_word(int r)
 {
-	return hc_region_word(g_h, current()->region_slot[r]);
+	return health_region_word(g_h, current()->region_slot[r]);
 }
 
 static uint32_t
 ep_word(int r, int e)
 {
-	return hc_endpoint_word(g_h, current()->ep_slot[r][e]);
+	return health_endpoint_word(g_h, current()->ep_slot[r][e]);
 }
 
 static void
@@ -258,8 +260,8 @@ test_routes_refused(void **state)
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		http(refused[i].method, refused[i].path, refused[i].auth, refused[i].body, &r);
 		check_case(&refused[i], &r);
-		assert_int_equal(HC_WORD_FORCE(region_word(1)), HC_AUTO);
-		assert_int_equal(HC_WORD_FORCE(ep_word(0, 0)), HC_AUTO);
+		assert_int_equal(HEALTH_WORD_FORCE(region_word(1)), HEALTH_AUTO);
+		assert_int_equal(HEALTH_WORD_FORCE(ep_word(0, 0)), HEALTH_AUTO);
 	}
 	assert_int_equal(g_reloads, 0);
 }
@@ -271,10 +273,10 @@ test_force_and_health(void **state)
 
 	http(EVHTTP_REQ_POST, "/v1/regions/eu/state", TOK, DOWN, &r);
 	assert_int_equal(r.code, 200);
-	assert_int_equal(HC_WORD_FORCE(region_word(1)), HC_FORCE_DOWN);
+	assert_int_equal(HEALTH_WORD_FORCE(region_word(1)), HEALTH_FORCE_DOWN);
 	http(EVHTTP_REQ_POST, "/v1/endpoints/2001:db8::10/state", TOK, "{\"state\": \"up\"}", &r);
 	assert_int_equal(r.code, 200);
-	assert_int_equal(HC_WORD_FORCE(ep_word(1, 1)), HC_FORCE_UP);
+	assert_int_equal(HEALTH_WORD_FORCE(ep_word(1, 1)), HEALTH_FORCE_UP);
 	http(EVHTTP_REQ_POST, "/v1/endpoints/192.0.2.10/state", TOK, DOWN, &r);
 	assert_int_equal(r.code, 200);
 	assert_non_null(strstr(r.body, "\"forced\": \"down\""));
@@ -289,7 +291,7 @@ test_force_and_health(void **state)
 
 	http(EVHTTP_REQ_POST, "/v1/regions/eu/state", TOK, "{\"state\": \"auto\"}", &r);
 	assert_int_equal(r.code, 200);
-	assert_int_equal(HC_WORD_FORCE(region_word(1)), HC_AUTO);
+	assert_int_equal(HEALTH_WORD_FORCE(region_word(1)), HEALTH_AUTO);
 }
 
 static void
@@ -373,6 +375,14 @@ free_port(void)
 	return port;
 }
 
+/* What net_bind registers in the server, without sockets: the query
+ * families over no worker. */
+static void
+render_queries(FILE *out, void *arg)
+{
+	query_metrics_render(out, NULL, 0, current());
+}
+
 static int
 setup(void **state)
 {
@@ -387,12 +397,13 @@ setup(void **state)
 	write_file(tmp_path("dnsd.json"), text);
 	write_file(tmp_path("zone.json"), zone_text);
 	rcu_register_thread();
-	g_h = hc_new();
-	if ((s = snap_load(tmp_path("dnsd.json"), g_h, err)) == NULL) {
+	g_h = health_new();
+	if (reload_init() < 0 || metrics_register(render_queries, NULL) < 0)
+		return -1;
+	if ((s = reload_build(tmp_path("dnsd.json"), err)) == NULL || reload_publish(s, g_h, err) < 0) {
 		dnsd_err_print(err, stderr);
 		return -1;
 	}
-	snap_publish(s);
 	g_base = event_base_new();
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", g_port);
 	struct ctl_init ci = { .base = g_base, .listen = listen, .health = g_h, .reload = stub_reload };
@@ -411,8 +422,8 @@ teardown(void **state)
 
 	ctl_free(g_ctl);
 	event_base_free(g_base);
-	snap_publish(NULL);
-	hc_free(g_h);
+	publish_snap(NULL);
+	health_free(g_h);
 	rcu_unregister_thread();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	return system(cmd) == 0 ? 0 : -1;

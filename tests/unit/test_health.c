@@ -3,7 +3,7 @@
  * the rise/fall state machine, the schedule (start-to-start intervals,
  * staggering, the failover bound), SPEC 7 region states, the state file
  * round trip with its age limit, and slots/forced states/restore through
- * hc_apply_conf without the checker thread.
+ * health_apply_conf without the checker thread.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,9 +17,9 @@
 
 #include <cmocka.h>
 
-#include "dnsd/conf.h"
-#include "dnsd/hc_int.h"
-#include "dnsd/health.h"
+#include "dnsd/conf/conf.h"
+#include "dnsd/health/health_int.h"
+#include "dnsd/health/health.h"
 
 static char tmpdir[64];
 
@@ -49,22 +49,22 @@ write_file(const char *path, const char *text)
 struct sm_case {
 	const char *name;
 	unsigned rise, fall;
-	enum hc_state start;
+	enum health_state start;
 	const char *results;	/* '+' success, '-' failure */
 	const char *states;	/* state after each: u(p) d(own) */
 };
 
 static const struct sm_case sm_cases[] = {
-	{ "first success decides", 2, 2, HC_UNKNOWN, "+", "u" },
-	{ "first failure decides", 2, 2, HC_UNKNOWN, "-", "d" },
-	{ "fall 2: one failure is not enough", 2, 2, HC_UP, "-+-+", "uuuu" },
-	{ "fall 2: two in a row", 2, 2, HC_UP, "+--", "uud" },
-	{ "rise 2: one success is not enough", 2, 2, HC_DOWN, "+-+-", "dddd" },
-	{ "rise 2: two in a row", 2, 2, HC_DOWN, "-++", "ddu" },
-	{ "rise 3 fall 1", 3, 1, HC_UP, "-+++", "dddu" },
-	{ "counters reset at a change", 2, 2, HC_UP, "--+-+", "uddd" "d" },
-	{ "flap settles", 2, 3, HC_UP, "--+---++", "uuuuuddu" },
-	{ "rise 1 fall 1 follows every result", 1, 1, HC_UNKNOWN, "+-+-", "udud" },
+	{ "first success decides", 2, 2, HEALTH_UNKNOWN, "+", "u" },
+	{ "first failure decides", 2, 2, HEALTH_UNKNOWN, "-", "d" },
+	{ "fall 2: one failure is not enough", 2, 2, HEALTH_UP, "-+-+", "uuuu" },
+	{ "fall 2: two in a row", 2, 2, HEALTH_UP, "+--", "uud" },
+	{ "rise 2: one success is not enough", 2, 2, HEALTH_DOWN, "+-+-", "dddd" },
+	{ "rise 2: two in a row", 2, 2, HEALTH_DOWN, "-++", "ddu" },
+	{ "rise 3 fall 1", 3, 1, HEALTH_UP, "-+++", "dddu" },
+	{ "counters reset at a change", 2, 2, HEALTH_UP, "--+-+", "uddd" "d" },
+	{ "flap settles", 2, 3, HEALTH_UP, "--+---++", "uuuuuddu" },
+	{ "rise 1 fall 1 follows every result", 1, 1, HEALTH_UNKNOWN, "+-+-", "udud" },
 };
 
 static void
@@ -72,11 +72,11 @@ test_sm_table(void **state)
 {
 	for (size_t i = 0; i < sizeof(sm_cases) / sizeof(sm_cases[0]); i++) {
 		const struct sm_case *c = &sm_cases[i];
-		struct hc_sm sm = { .state = c->start };
+		struct health_sm sm = { .state = c->start };
 		for (size_t k = 0; c->results[k]; k++) {
-			enum hc_state before = sm.state;
-			int changed = hc_sm_step(&sm, c->results[k] == '+', c->rise, c->fall);
-			enum hc_state want = c->states[k] == 'u' ? HC_UP : HC_DOWN;
+			enum health_state before = sm.state;
+			int changed = health_sm_step(&sm, c->results[k] == '+', c->rise, c->fall);
+			enum health_state want = c->states[k] == 'u' ? HEALTH_UP : HEALTH_DOWN;
 			if (sm.state != want || changed != (sm.state != before))
 				fail_msg("%s: after result %zu state %d, want %d", c->name, k, sm.state, want);
 		}
@@ -89,12 +89,12 @@ static void
 test_sched_start_to_start(void **state)
 {
 	/* a check that hangs until its timeout does not push the next one */
-	assert_true(hc_sched_next(10.0, 10.5, 1.0) == 11.0);
-	assert_true(hc_sched_next(10.0, 10.999, 1.0) == 11.0);
+	assert_true(health_sched_next(10.0, 10.5, 1.0) == 11.0);
+	assert_true(health_sched_next(10.0, 10.999, 1.0) == 11.0);
 	/* a stalled loop skips missed slots but keeps the phase */
-	assert_true(hc_sched_next(10.0, 13.2, 1.0) == 14.0);
-	assert_true(hc_sched_next(10.25, 12.0, 0.5) == 12.25);
-	assert_true(hc_sched_next(10.0, 11.0, 1.0) == 12.0);
+	assert_true(health_sched_next(10.0, 13.2, 1.0) == 14.0);
+	assert_true(health_sched_next(10.25, 12.0, 0.5) == 12.25);
+	assert_true(health_sched_next(10.0, 11.0, 1.0) == 12.0);
 }
 
 static void
@@ -105,14 +105,14 @@ test_stagger(void **state)
 	size_t in_slot = 0, slots = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		double f = hc_first_offset(i, n, 2.0), p = hc_phase(i, n, 2.0);
-		assert_true(f >= 0 && f < HC_FIRST_SPREAD);	/* first round: at once */
+		double f = health_first_offset(i, n, 2.0), p = health_phase(i, n, 2.0);
+		assert_true(f >= 0 && f < HEALTH_FIRST_SPREAD);	/* first round: at once */
 		assert_true(p >= 0 && p < 2.0);
 		assert_true(p >= prev);		/* in order */
 		if (p > prev) {			/* a new slot, one step on, after a full one */
-			assert_true(prev < 0 || (p - prev > 2.0 / HC_PHASE_SLOTS - 1e-9 &&
-						 p - prev < 2.0 / HC_PHASE_SLOTS + 1e-9));
-			assert_true(prev < 0 || in_slot == n / HC_PHASE_SLOTS);
+			assert_true(prev < 0 || (p - prev > 2.0 / HEALTH_PHASE_SLOTS - 1e-9 &&
+						 p - prev < 2.0 / HEALTH_PHASE_SLOTS + 1e-9));
+			assert_true(prev < 0 || in_slot == n / HEALTH_PHASE_SLOTS);
 			in_slot = 0;
 			slots++;
 		}
@@ -121,12 +121,12 @@ test_stagger(void **state)
 		assert_true(2.0 + p >= f + 2.0 - 1e-9);
 		prev = p;
 	}
-	assert_int_equal(slots, HC_PHASE_SLOTS);
+	assert_int_equal(slots, HEALTH_PHASE_SLOTS);
 	/* fewer endpoints than slots: each its own phase */
-	assert_true(hc_phase(1, 3, 3.0) == 1.0 && hc_phase(2, 3, 3.0) == 2.0);
+	assert_true(health_phase(1, 3, 3.0) == 1.0 && health_phase(2, 3, 3.0) == 2.0);
 	/* a short interval bounds the first spread too */
-	assert_true(hc_first_offset(9, 10, 0.05) < 0.05);
-	assert_true(hc_first_offset(0, 0, 1) == 0 && hc_phase(3, 0, 1) == 0);
+	assert_true(health_first_offset(9, 10, 0.05) < 0.05);
+	assert_true(health_first_offset(0, 0, 1) == 0 && health_phase(3, 0, 1) == 0);
 }
 
 /* Simulates one endpoint: checks every interval from the start of the
@@ -135,13 +135,13 @@ test_stagger(void **state)
 static double
 simulate_failover(double interval, double timeout, unsigned fall, double phase, double death)
 {
-	struct hc_sm sm = { .state = HC_UP };
+	struct health_sm sm = { .state = HEALTH_UP };
 	double t = phase;
 
-	for (int k = 0; k < 1000; t = hc_sched_next(t, t, interval), k++) {
+	for (int k = 0; k < 1000; t = health_sched_next(t, t, interval), k++) {
 		int dead = t >= death;
 		double done = t + (dead ? timeout : 0.001);
-		if (hc_sm_step(&sm, !dead, 2, fall) && sm.state == HC_DOWN)
+		if (health_sm_step(&sm, !dead, 2, fall) && sm.state == HEALTH_DOWN)
 			return done;
 	}
 	return -1;
@@ -170,33 +170,33 @@ test_failover_bound(void **state)
 static void
 test_region_family_state(void **state)
 {
-	uint32_t up_down[2] = { W(HC_UP, HC_AUTO), W(HC_DOWN, HC_AUTO) };
-	uint32_t down_down[2] = { W(HC_DOWN, HC_AUTO), W(HC_DOWN, HC_AUTO) };
-	uint32_t unk_down[2] = { W(HC_UNKNOWN, HC_AUTO), W(HC_DOWN, HC_AUTO) };
-	uint32_t forced_down[2] = { W(HC_UP, HC_FORCE_DOWN), W(HC_UP, HC_FORCE_DOWN) };
-	uint32_t forced_up[1] = { W(HC_DOWN, HC_FORCE_UP) };
-	uint32_t mixed[2] = { W(HC_DOWN, HC_AUTO), W(HC_UP, HC_FORCE_DOWN) };
+	uint32_t up_down[2] = { W(HEALTH_UP, HEALTH_AUTO), W(HEALTH_DOWN, HEALTH_AUTO) };
+	uint32_t down_down[2] = { W(HEALTH_DOWN, HEALTH_AUTO), W(HEALTH_DOWN, HEALTH_AUTO) };
+	uint32_t unk_down[2] = { W(HEALTH_UNKNOWN, HEALTH_AUTO), W(HEALTH_DOWN, HEALTH_AUTO) };
+	uint32_t forced_down[2] = { W(HEALTH_UP, HEALTH_FORCE_DOWN), W(HEALTH_UP, HEALTH_FORCE_DOWN) };
+	uint32_t forced_up[1] = { W(HEALTH_DOWN, HEALTH_FORCE_UP) };
+	uint32_t mixed[2] = { W(HEALTH_DOWN, HEALTH_AUTO), W(HEALTH_UP, HEALTH_FORCE_DOWN) };
 
-	assert_int_equal(hc_region_family_state(HC_AUTO, up_down, 2), HC_UP);
-	assert_int_equal(hc_region_family_state(HC_AUTO, down_down, 2), HC_DOWN);
-	assert_int_equal(hc_region_family_state(HC_AUTO, unk_down, 2), HC_UNKNOWN);
-	assert_int_equal(hc_region_family_state(HC_AUTO, forced_down, 2), HC_DOWN);
-	assert_int_equal(hc_region_family_state(HC_AUTO, forced_up, 1), HC_UP);
-	assert_int_equal(hc_region_family_state(HC_FORCE_DOWN, up_down, 2), HC_DOWN);
+	assert_int_equal(health_region_family_state(HEALTH_AUTO, up_down, 2), HEALTH_UP);
+	assert_int_equal(health_region_family_state(HEALTH_AUTO, down_down, 2), HEALTH_DOWN);
+	assert_int_equal(health_region_family_state(HEALTH_AUTO, unk_down, 2), HEALTH_UNKNOWN);
+	assert_int_equal(health_region_family_state(HEALTH_AUTO, forced_down, 2), HEALTH_DOWN);
+	assert_int_equal(health_region_family_state(HEALTH_AUTO, forced_up, 1), HEALTH_UP);
+	assert_int_equal(health_region_family_state(HEALTH_FORCE_DOWN, up_down, 2), HEALTH_DOWN);
 	/* forced up: up for a family while some endpoint is not forced down */
-	assert_int_equal(hc_region_family_state(HC_FORCE_UP, down_down, 2), HC_UP);
-	assert_int_equal(hc_region_family_state(HC_FORCE_UP, mixed, 2), HC_UP);
-	assert_int_equal(hc_region_family_state(HC_FORCE_UP, forced_down, 2), HC_DOWN);
+	assert_int_equal(health_region_family_state(HEALTH_FORCE_UP, down_down, 2), HEALTH_UP);
+	assert_int_equal(health_region_family_state(HEALTH_FORCE_UP, mixed, 2), HEALTH_UP);
+	assert_int_equal(health_region_family_state(HEALTH_FORCE_UP, forced_down, 2), HEALTH_DOWN);
 
-	uint32_t w = hc_region_word_make(HC_FORCE_UP, HC_DOWN, HC_UP);
-	assert_int_equal(HC_WORD_FORCE(w), HC_FORCE_UP);
-	assert_int_equal(HC_WORD_STATE(w), HC_UP);
-	assert_int_equal(HC_WORD_FAM(w, GEO_FAM_A), HC_DOWN);
-	assert_int_equal(HC_WORD_FAM(w, GEO_FAM_AAAA), HC_UP);
-	assert_int_equal(HC_WORD_STATE(hc_region_word_make(HC_AUTO, HC_UNKNOWN, HC_DOWN)), HC_UNKNOWN);
-	assert_int_equal(hc_word_effective(W(HC_UNKNOWN, HC_AUTO)), HC_UNKNOWN);
-	assert_int_equal(hc_word_effective(W(HC_DOWN, HC_FORCE_UP)), HC_UP);
-	assert_int_equal(hc_word_effective(W(HC_UP, HC_FORCE_DOWN)), HC_DOWN);
+	uint32_t w = health_region_word_make(HEALTH_FORCE_UP, HEALTH_DOWN, HEALTH_UP);
+	assert_int_equal(HEALTH_WORD_FORCE(w), HEALTH_FORCE_UP);
+	assert_int_equal(HEALTH_WORD_STATE(w), HEALTH_UP);
+	assert_int_equal(HEALTH_WORD_FAM(w, GEO_FAM_A), HEALTH_DOWN);
+	assert_int_equal(HEALTH_WORD_FAM(w, GEO_FAM_AAAA), HEALTH_UP);
+	assert_int_equal(HEALTH_WORD_STATE(health_region_word_make(HEALTH_AUTO, HEALTH_UNKNOWN, HEALTH_DOWN)), HEALTH_UNKNOWN);
+	assert_int_equal(health_word_effective(W(HEALTH_UNKNOWN, HEALTH_AUTO)), HEALTH_UNKNOWN);
+	assert_int_equal(health_word_effective(W(HEALTH_DOWN, HEALTH_FORCE_UP)), HEALTH_UP);
+	assert_int_equal(health_word_effective(W(HEALTH_UP, HEALTH_FORCE_DOWN)), HEALTH_DOWN);
 }
 
 /* --- state file ----------------------------------------------------------- */
@@ -205,20 +205,20 @@ static void
 test_state_file_round_trip(void **state)
 {
 	const char *path = tmp_path("rt-state.json");
-	struct hc_saved in[3] = {
-		{ .kind = HC_SAVED_REGION, .name = "eu-west", .force = HC_FORCE_DOWN },
-		{ .kind = HC_SAVED_ENDPOINT, .name = "192.0.2.10", .force = HC_AUTO, .state = HC_DOWN,
+	struct health_saved in[3] = {
+		{ .kind = HEALTH_SAVED_REGION, .name = "eu-west", .force = HEALTH_FORCE_DOWN },
+		{ .kind = HEALTH_SAVED_ENDPOINT, .name = "192.0.2.10", .force = HEALTH_AUTO, .state = HEALTH_DOWN,
 		  .since = 1000, .at = 1500 },
-		{ .kind = HC_SAVED_ENDPOINT, .name = "2001:db8::10", .force = HC_FORCE_UP },
+		{ .kind = HEALTH_SAVED_ENDPOINT, .name = "2001:db8::10", .force = HEALTH_FORCE_UP },
 	}, *out;
 	size_t n;
 
-	assert_int_equal(hc_state_write(path, in, 3, 2000), 0);
+	assert_int_equal(health_file_write(path, in, 3, 2000), 0);
 	assert_int_equal(access(tmp_path("rt-state.json.tmp"), F_OK), -1);	/* renamed away */
-	assert_int_equal(hc_state_read(path, &out, &n), 0);
+	assert_int_equal(health_file_read(path, &out, &n), 0);
 	assert_int_equal(n, 3);
 	for (size_t i = 0; i < 3; i++) {
-		const struct hc_saved *o = NULL;
+		const struct health_saved *o = NULL;
 		for (size_t k = 0; k < n; k++)
 			if (strcmp(out[k].name, in[i].name) == 0)
 				o = &out[k];
@@ -230,11 +230,11 @@ test_state_file_round_trip(void **state)
 		assert_int_equal(o->at, in[i].at);
 	}
 	/* age limit: fresh up to max_age after the last confirmation */
-	assert_true(hc_saved_fresh(&in[1], 1500 + 600, 600));
-	assert_false(hc_saved_fresh(&in[1], 1500 + 601, 600));
-	assert_false(hc_saved_fresh(&in[1], 1400, 600));	/* from the future */
-	assert_false(hc_saved_fresh(&in[2], 1500, 600));	/* no state saved */
-	assert_false(hc_saved_fresh(&in[0], 1500, 600));	/* regions have none */
+	assert_true(health_file_fresh(&in[1], 1500 + 600, 600));
+	assert_false(health_file_fresh(&in[1], 1500 + 601, 600));
+	assert_false(health_file_fresh(&in[1], 1400, 600));	/* from the future */
+	assert_false(health_file_fresh(&in[2], 1500, 600));	/* no state saved */
+	assert_false(health_file_fresh(&in[0], 1500, 600));	/* regions have none */
 	free(out);
 }
 
@@ -250,18 +250,18 @@ test_state_file_bad(void **state)
 		"{\"version\": 1, \"endpoints\": {\"192.0.2.1\": {\"state\": \"maybe\", \"since\": 1, \"at\": 1}}}",
 		"{\"version\": 1, \"regions\": []}",
 	};
-	struct hc_saved *v;
+	struct health_saved *v;
 	size_t n;
 
-	assert_int_equal(hc_state_read(tmp_path("missing.json"), &v, &n), -ENOENT);
+	assert_int_equal(health_file_read(tmp_path("missing.json"), &v, &n), -ENOENT);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		write_file(tmp_path("bad.json"), bad[i]);
-		if (hc_state_read(tmp_path("bad.json"), &v, &n) != -EINVAL)
+		if (health_file_read(tmp_path("bad.json"), &v, &n) != -EINVAL)
 			fail_msg("accepted bad state file: %s", bad[i]);
 		assert_null(v);
 		assert_int_equal(n, 0);
 	}
-	assert_int_equal(hc_state_write("/nonexistent-dir/x/state.json", NULL, 0, 1), -ENOENT);
+	assert_int_equal(health_file_write("/nonexistent-dir/x/state.json", NULL, 0, 1), -ENOENT);
 }
 
 /* --- probe pieces --------------------------------------------------------- */
@@ -282,33 +282,33 @@ test_probe_status_line(void **state)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		if (hc_probe_status(cases[i].line, strlen(cases[i].line)) != cases[i].want)
+		if (health_check_status(cases[i].line, strlen(cases[i].line)) != cases[i].want)
 			fail_msg("status line \"%s\"", cases[i].line);
 }
 
 static void
 test_probe_host_header(void **state)
 {
-	struct hc_target t = { .type = CONF_CHECK_HTTP, .family = 4, .text = "192.0.2.1", .port = 80 };
+	struct health_target t = { .type = CONF_CHECK_HTTP, .family = 4, .text = "192.0.2.1", .port = 80 };
 	char buf[300];
 
-	hc_probe_host(&t, buf, sizeof(buf));
+	health_check_host(&t, buf, sizeof(buf));
 	assert_string_equal(buf, "192.0.2.1");
 	t.port = 8080;
-	hc_probe_host(&t, buf, sizeof(buf));
+	health_check_host(&t, buf, sizeof(buf));
 	assert_string_equal(buf, "192.0.2.1:8080");
-	t = (struct hc_target){ .type = CONF_CHECK_HTTPS, .family = 6, .text = "2001:db8::1", .port = 443 };
-	hc_probe_host(&t, buf, sizeof(buf));
+	t = (struct health_target){ .type = CONF_CHECK_HTTPS, .family = 6, .text = "2001:db8::1", .port = 443 };
+	health_check_host(&t, buf, sizeof(buf));
 	assert_string_equal(buf, "[2001:db8::1]");
 	t.port = 8443;
-	hc_probe_host(&t, buf, sizeof(buf));
+	health_check_host(&t, buf, sizeof(buf));
 	assert_string_equal(buf, "[2001:db8::1]:8443");
 	snprintf(t.host, sizeof(t.host), "www.example.com");
-	hc_probe_host(&t, buf, sizeof(buf));
+	health_check_host(&t, buf, sizeof(buf));
 	assert_string_equal(buf, "www.example.com");
 }
 
-/* --- slots, forced states and restore through hc_apply_conf ---------------- */
+/* --- slots, forced states and restore through health_apply_conf ---------------- */
 
 static struct dnsd_conf *
 load_conf(const char *regions)
@@ -342,7 +342,7 @@ apply(struct health *h, const struct dnsd_conf *c, struct slots *s)
 {
 	for (int i = 0; i < 8; i++)
 		s->ep[i] = s->ep_store[i];
-	assert_int_equal(hc_apply_conf(h, c, s->ep, s->region), 0);
+	assert_int_equal(health_apply_conf(h, c, s->ep, s->region), 0);
 }
 
 static const char regions_v1[] =
@@ -359,9 +359,9 @@ test_apply_restore_force(void **state)
 	char saved[1024];
 	long now = (long)time(NULL);
 	struct dnsd_conf *c1 = NULL, *c2 = NULL;
-	struct health *h = hc_new();
+	struct health *h = health_new();
 	struct slots s1, s2;
-	struct hc_endpoint_info in;
+	struct health_endpoint_info in;
 
 	/* a fresh down, a stale down, forced region and endpoint */
 	snprintf(saved, sizeof(saved),
@@ -377,37 +377,37 @@ test_apply_restore_force(void **state)
 	apply(h, c1, &s1);
 
 	/* fresh last-known state kept, stale one unknown, no-check endpoint up */
-	assert_int_equal(HC_WORD_STATE(hc_endpoint_word(h, s1.ep[0][0])), HC_DOWN);
-	assert_int_equal(HC_WORD_STATE(hc_endpoint_word(h, s1.ep[0][1])), HC_UNKNOWN);
-	assert_int_equal(HC_WORD_STATE(hc_endpoint_word(h, s1.ep[2][0])), HC_UP);
-	assert_int_equal(HC_WORD_FORCE(hc_endpoint_word(h, s1.ep[2][0])), HC_FORCE_DOWN);
-	assert_int_equal(HC_WORD_FORCE(hc_region_word(h, s1.region[1])), HC_FORCE_DOWN);
-	assert_int_equal(HC_WORD_FAM(hc_region_word(h, s1.region[1]), GEO_FAM_A), HC_DOWN);
-	assert_int_equal(HC_WORD_FAM(hc_region_word(h, s1.region[0]), GEO_FAM_A), HC_UNKNOWN);
-	assert_int_equal(HC_WORD_FAM(hc_region_word(h, s1.region[2]), GEO_FAM_A), HC_DOWN);
-	assert_int_equal(hc_endpoint_info(h, s1.ep[0][0], &in), 0);
+	assert_int_equal(HEALTH_WORD_STATE(health_endpoint_word(h, s1.ep[0][0])), HEALTH_DOWN);
+	assert_int_equal(HEALTH_WORD_STATE(health_endpoint_word(h, s1.ep[0][1])), HEALTH_UNKNOWN);
+	assert_int_equal(HEALTH_WORD_STATE(health_endpoint_word(h, s1.ep[2][0])), HEALTH_UP);
+	assert_int_equal(HEALTH_WORD_FORCE(health_endpoint_word(h, s1.ep[2][0])), HEALTH_FORCE_DOWN);
+	assert_int_equal(HEALTH_WORD_FORCE(health_region_word(h, s1.region[1])), HEALTH_FORCE_DOWN);
+	assert_int_equal(HEALTH_WORD_FAM(health_region_word(h, s1.region[1]), GEO_FAM_A), HEALTH_DOWN);
+	assert_int_equal(HEALTH_WORD_FAM(health_region_word(h, s1.region[0]), GEO_FAM_A), HEALTH_UNKNOWN);
+	assert_int_equal(HEALTH_WORD_FAM(health_region_word(h, s1.region[2]), GEO_FAM_A), HEALTH_DOWN);
+	assert_int_equal(health_endpoint_info(h, s1.ep[0][0], &in), 0);
 	assert_int_equal(in.last_change, now - 100);
-	assert_false(hc_ready(h));	/* not started: geo answers wait */
+	assert_false(health_ready(h));	/* not started: geo answers wait */
 
 	/* forcing: unknown names change nothing; known ones rewrite the file */
-	assert_int_equal(hc_force_region(h, "nowhere", HC_FORCE_UP), -ENOENT);
-	assert_int_equal(hc_force_region(h, "gone", HC_FORCE_UP), -ENOENT);	/* not in this config */
-	assert_int_equal(hc_force_endpoint(h, "192.0.2.99", HC_FORCE_UP), -ENOENT);
-	assert_int_equal(hc_force_endpoint(h, "not-an-address", HC_FORCE_UP), -ENOENT);
-	assert_int_equal(hc_force_region(h, "eu", HC_AUTO), 0);
-	assert_int_equal(hc_force_endpoint(h, "2001:0db8:0::10", HC_FORCE_UP), 0);	/* any spelling */
-	assert_int_equal(HC_WORD_FORCE(hc_endpoint_word(h, s1.ep[1][1])), HC_FORCE_UP);
-	assert_int_equal(HC_WORD_FAM(hc_region_word(h, s1.region[1]), GEO_FAM_AAAA), HC_UP);
+	assert_int_equal(health_force_region(h, "nowhere", HEALTH_FORCE_UP), -ENOENT);
+	assert_int_equal(health_force_region(h, "gone", HEALTH_FORCE_UP), -ENOENT);	/* not in this config */
+	assert_int_equal(health_force_endpoint(h, "192.0.2.99", HEALTH_FORCE_UP), -ENOENT);
+	assert_int_equal(health_force_endpoint(h, "not-an-address", HEALTH_FORCE_UP), -ENOENT);
+	assert_int_equal(health_force_region(h, "eu", HEALTH_AUTO), 0);
+	assert_int_equal(health_force_endpoint(h, "2001:0db8:0::10", HEALTH_FORCE_UP), 0);	/* any spelling */
+	assert_int_equal(HEALTH_WORD_FORCE(health_endpoint_word(h, s1.ep[1][1])), HEALTH_FORCE_UP);
+	assert_int_equal(HEALTH_WORD_FAM(health_region_word(h, s1.region[1]), GEO_FAM_AAAA), HEALTH_UP);
 
-	struct hc_saved *v;
+	struct health_saved *v;
 	size_t n;
 	int seen_gone = 0, seen_v6 = 0;
-	assert_int_equal(hc_state_read(tmp_path("state.json"), &v, &n), 0);
+	assert_int_equal(health_file_read(tmp_path("state.json"), &v, &n), 0);
 	for (size_t i = 0; i < n; i++) {
-		seen_gone |= strcmp(v[i].name, "gone") == 0 && v[i].force == HC_FORCE_UP;
-		seen_v6 |= strcmp(v[i].name, "2001:db8::10") == 0 && v[i].force == HC_FORCE_UP;
+		seen_gone |= strcmp(v[i].name, "gone") == 0 && v[i].force == HEALTH_FORCE_UP;
+		seen_v6 |= strcmp(v[i].name, "2001:db8::10") == 0 && v[i].force == HEALTH_FORCE_UP;
 		if (strcmp(v[i].name, "eu") == 0)
-			assert_int_equal(v[i].force, HC_AUTO);
+			assert_int_equal(v[i].force, HEALTH_AUTO);
 	}
 	assert_true(seen_gone);	/* forced states of absent regions are kept */
 	assert_true(seen_v6);
@@ -421,12 +421,12 @@ test_apply_restore_force(void **state)
 	assert_int_equal(s2.ep[1][0], s1.ep[0][1]);
 	assert_int_equal(s2.region[0], s1.region[1]);
 	assert_int_equal(s2.region[1], s1.region[0]);
-	assert_int_equal(HC_WORD_FORCE(hc_endpoint_word(h, s2.ep[0][0])), HC_FORCE_UP);
-	assert_int_equal(HC_WORD_STATE(hc_endpoint_word(h, s2.ep[0][1])), HC_UNKNOWN);
-	assert_int_equal(HC_WORD_STATE(hc_endpoint_word(h, s2.ep[1][0])), HC_UP);
-	assert_int_equal(hc_force_endpoint(h, "192.0.2.10", HC_FORCE_UP), -ENOENT);	/* removed */
+	assert_int_equal(HEALTH_WORD_FORCE(health_endpoint_word(h, s2.ep[0][0])), HEALTH_FORCE_UP);
+	assert_int_equal(HEALTH_WORD_STATE(health_endpoint_word(h, s2.ep[0][1])), HEALTH_UNKNOWN);
+	assert_int_equal(HEALTH_WORD_STATE(health_endpoint_word(h, s2.ep[1][0])), HEALTH_UP);
+	assert_int_equal(health_force_endpoint(h, "192.0.2.10", HEALTH_FORCE_UP), -ENOENT);	/* removed */
 
-	hc_free(h);
+	health_free(h);
 	conf_free(c1);
 	conf_free(c2);
 }

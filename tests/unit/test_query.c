@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "dnsd/query.h"
-#include "dnsd/wire.h"
+#include "dnsd/answer/query.h"
+#include "dnsd/proto/wire.h"
 
 /* Counting wrappers: the test binary links with -Wl,--wrap=malloc etc. */
 static long g_allocs;
@@ -111,7 +111,7 @@ ask(const struct snap *s, const char *name, uint16_t type, const struct qopt *o,
 	if (o->source)
 		memcpy(c.addr, o->source, 4);
 	size_t n = make_query(pkt, name, type, o);
-	a->len = query_answer(s, pkt, n, &c, o->tcp ? QUERY_TCP : QUERY_UDP, a->buf, sizeof(a->buf), NULL);
+	a->len = query_answer(s, NULL, pkt, n, &c, o->tcp ? QUERY_TCP : QUERY_UDP, a->buf, sizeof(a->buf), NULL);
 	assert_true(a->len >= 12);
 	uint16_t f = wire_get16(a->buf + 2);
 	a->aa = (f & WIRE_F_AA) != 0;
@@ -129,7 +129,11 @@ setup(void **state)
 	struct dnsd_err *err = calloc(1, sizeof(*err));
 
 	snprintf(path, sizeof(path), "%s/tests/data/query_dnsd.json", getenv("DNSD_SRC"));
-	*state = snap_load(path, NULL, err);
+	*state = snap_load(path, err);
+	if (*state != NULL && query_prepare(*state) < 0) {
+		snap_free(*state);
+		*state = NULL;
+	}
 	if (*state == NULL)
 		dnsd_err_print(err, stderr);
 	free(err);

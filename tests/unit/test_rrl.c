@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "dnsd/rrl.h"
-#include "dnsd/wire.h"
+#include "dnsd/server/rrl.h"
+#include "dnsd/proto/wire.h"
 
 /* A NOERROR response for www.example.com A with one answer (60 bytes). */
 static uint8_t resp[64] = {

@@ -12,8 +12,8 @@
 
 #include <cmocka.h>
 
-#include "dnsd/dname.h"
-#include "dnsd/wire.h"
+#include "dnsd/proto/dname.h"
+#include "dnsd/proto/wire.h"
 
 /* Copies pkt to the end of a page followed by an inaccessible page. */
 static const uint8_t *

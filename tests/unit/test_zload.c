@@ -15,10 +15,10 @@
 
 #include <cmocka.h>
 
-#include "dnsd/arena.h"
-#include "dnsd/conf.h"
-#include "dnsd/wire.h"
-#include "dnsd/zload.h"
+#include "dnsd/util/arena.h"
+#include "dnsd/conf/conf.h"
+#include "dnsd/proto/wire.h"
+#include "dnsd/zone/zload.h"
 
 static char tmpdir[64];
 

@@ -1,0 +1,768 @@
+/*
+ * query.c -- answering one query from a snapshot (RFC 1034 4.3.2, RFC 2308
+ * negative answers, RFC 4592 wildcards, RFC 8482 ANY, RFC 6891 EDNS,
+ * RFC 7871 ECS).  Runs on workers; never allocates, takes no lock.
+ */
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "dnsd/health/health.h"
+#include "dnsd/util/clock.h"
+#include "dnsd/util/log.h"
+#include "dnsd/answer/query_int.h"
+#include "dnsd/proto/wire.h"
+
+/* RFC 1034 leaves chain length open; 8 is BIND's and NSD's order of size
+ * and stops loops without a visited set. */
+#define CNAME_HOPS_MAX 8
+#define VERSION_TXT "dnsd " DNSD_VERSION
+
+
+static void
+put_rrset(struct qctx *x, int section, const uint8_t *owner, const struct zone_rrset *set, uint32_t ttl)
+{
+	for (uint16_t i = 0; i < set->count; i++) {
+		const struct zone_rr *rr = &set->rr[i];
+		wire_put_rr(&x->b, owner, set->type, WIRE_C_IN, ttl, rr->rdata, rr->rdlen,
+			    rr->ncomp, rr->comp_off);
+		if (rr->target != NULL && x->naddl < ADDL_MAX)
+			x->addl[x->naddl++] = rr->target;
+	}
+	x->count[section] += set->count;
+}
+
+/* The prepared SOA, when it goes right after the question (its pointers
+ * assume that) and fits.  Where the name shares more than the origin with
+ * MNAME or RNAME the builder would point deeper; this copy is as correct,
+ * a few bytes longer. */
+static int
+put_negative(struct qctx *x, const struct zone *z)
+{
+	const struct zone_negative *neg = z->neg;
+	uint8_t *p = x->b.p + x->b.len;
+	unsigned shift = (unsigned)x->q->qname_len - z->origin_len;
+
+	if (neg == NULL || x->b.len != x->q->qend || x->b.cap - x->b.len < neg->len)
+		return 0;
+	memcpy(p, neg->bytes, neg->len);
+	for (unsigned i = 0; i < neg->nreloc; i++) {
+		uint8_t *ptr = p + neg->reloc[i];
+		unsigned off = ((unsigned)(ptr[0] & 0x3f) << 8 | ptr[1]) + shift;
+
+		ptr[0] = (uint8_t)(0xc0 | off >> 8);
+		ptr[1] = (uint8_t)off;
+	}
+	x->b.len += neg->len;
+	x->count[2] += 1;
+	return 1;
+}
+
+static void
+put_soa(struct qctx *x, const struct zone *z)
+{
+	if (z->soa != NULL && !put_negative(x, z))
+		put_rrset(x, 2, z->origin, z->soa, z->neg_ttl);
+}
+
+/* Additional A/AAAA for NS/MX/SRV targets; optional ones that do not fit
+ * are left out without TC (RFC 2181 9), referral glue is required. */
+static void
+put_additional(struct qctx *x)
+{
+	for (size_t i = 0; i < x->naddl; i++) {
+		const struct zone_node *n = x->addl[i];
+		int dup = 0;
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = x->addl[j] == n;
+		if (dup)
+			continue;
+		static const uint16_t types[2] = { WIRE_T_A, WIRE_T_AAAA };
+		for (int t = 0; t < 2; t++) {
+			const struct zone_rrset *set = zone_rrset_get(n, types[t]);
+			if (set == NULL)
+				continue;
+			size_t len = x->b.len;
+			int ncomp = x->b.ncomp;
+			uint16_t ar = x->count[3];
+			put_rrset(x, 3, n->name, set, set->ttl);
+			if (x->b.overflow && !x->addl_required) {
+				x->b.overflow = 0;
+				x->b.len = len;
+				x->b.ncomp = ncomp;
+				x->count[3] = ar;
+				return;
+			}
+		}
+	}
+}
+
+static void
+put_referral(struct qctx *x, const struct zone_node *cut)
+{
+	const struct zone_rrset *ns = zone_rrset_get(cut, WIRE_T_NS);
+
+	if (x->count[1] == 0)
+		x->aa = 0;	/* RFC 1034: a referral is not authoritative */
+	x->naddl = 0;
+	x->addl_required = 1;
+	put_rrset(x, 2, cut->name, ns, ns->ttl);
+}
+
+static int
+geo_family(uint16_t qtype)
+{
+	return qtype == WIRE_T_AAAA ? GEO_FAM_AAAA : GEO_FAM_A;
+}
+
+static void
+client_addr(const struct qctx *x, struct geo_addr *a)
+{
+	if (x->q->ecs && x->q->ecs_addr.prefix > 0) {
+		*a = x->q->ecs_addr;
+		return;
+	}
+	/* no ECS, or ECS /0 ("do not use my subnet"): the packet's source */
+	memset(a, 0, sizeof(*a));
+	a->family = x->client->family;
+	memcpy(a->bytes, x->client->addr, a->family == 4 ? 4 : 16);
+	a->prefix = a->family == 4 ? 32 : 128;
+}
+
+enum health_force
+query_region_force(const struct qctx *x, int r)
+{
+	if (x->s->health == NULL)
+		return HEALTH_AUTO;
+	return HEALTH_WORD_FORCE(health_region_word(x->s->health, x->s->region_slot[r]));
+}
+
+/* Forced states replace check results; an endpoint with no verdict yet
+ * counts as up (SPEC 7). */
+int
+query_endpoint_up(const struct qctx *x, int r, size_t e)
+{
+	uint32_t w;
+
+	if (x->s->health == NULL)
+		return 1;
+	w = health_endpoint_word(x->s->health, x->s->ep_slot[r][e]);
+	switch (HEALTH_WORD_FORCE(w)) {
+	case HEALTH_FORCE_UP: return 1;
+	case HEALTH_FORCE_DOWN: return 0;
+	default: return HEALTH_WORD_STATE(w) != HEALTH_DOWN;
+	}
+}
+
+static int
+endpoint_forced_down(const struct qctx *x, int r, size_t e)
+{
+	return x->s->health != NULL &&
+	       HEALTH_WORD_FORCE(health_endpoint_word(x->s->health, x->s->ep_slot[r][e])) == HEALTH_FORCE_DOWN;
+}
+
+/* Health of the name's regions per family (SPEC 6 step 5, SPEC 7).  The
+ * health thread folds forced states and endpoint verdicts into each
+ * region word's family bits (health_region_family_state), so a region costs
+ * one relaxed load here: up unless that family reads down, as an endpoint
+ * with no verdict yet counts as up. */
+static void
+health_view(const struct qctx *x, const struct geo_name *gn, struct geo_view *v)
+{
+	v->has[0] = x->s->static_view.has[0];
+	v->has[1] = x->s->static_view.has[1];
+	v->rtt = NULL;
+	if (x->s->health == NULL) {
+		v->up[0] = v->has[0];
+		v->up[1] = v->has[1];
+		return;
+	}
+	v->up[0] = v->up[1] = 0;
+	for (int i = 0; i < gn->nregions; i++) {
+		int r = gn->regions[i];
+		uint32_t w = health_region_word(x->s->health, x->s->region_slot[r]);
+		uint64_t bit = 1ull << r;
+
+		if (HEALTH_WORD_FAM(w, GEO_FAM_A) != HEALTH_DOWN)
+			v->up[GEO_FAM_A] |= bit;
+		if (HEALTH_WORD_FAM(w, GEO_FAM_AAAA) != HEALTH_DOWN)
+			v->up[GEO_FAM_AAAA] |= bit;
+	}
+}
+
+void
+query_geo_eval(const struct qctx *x, const struct geo_name *gn, struct geo_eval *ev)
+{
+	ev->via_ecs = x->q->ecs && x->q->ecs_addr.prefix > 0;
+	client_addr(x, &ev->client);
+	geo_locate(x->s->conf->geo, &ev->client, &ev->loc);
+	health_view(x, gn, &ev->view);
+	/* nothing reported yet: skip the clock read */
+	geo_rtt_lookup(x->rtt, &ev->client, x->rtt ? clock_coarse_seconds() : 0, &ev->rtt);
+	ev->view.rtt = &ev->rtt;
+}
+
+enum put_mode { PUT_UP, PUT_ALL };
+
+/* Writes a region's endpoints of the family: the up ones; a region forced
+ * up with none up answers all but the forced-down ones; serve-all
+ * answers every one.  owner NULL: the question's name. */
+static void
+put_region(struct qctx *x, const uint8_t *owner, int r, int fam, uint32_t ttl, enum put_mode mode)
+{
+	const struct conf_region *reg = &x->s->conf->regions[r];
+	int want = fam == GEO_FAM_A ? 4 : 6, any_up = 0;
+
+	for (size_t e = 0; e < reg->nendpoints && mode == PUT_UP; e++)
+		any_up |= reg->endpoints[e].family == want && query_endpoint_up(x, r, e);
+	for (size_t e = 0; e < reg->nendpoints; e++) {
+		const struct conf_endpoint *ep = &reg->endpoints[e];
+		if (ep->family != want)
+			continue;
+		if (mode == PUT_UP && (any_up ? !query_endpoint_up(x, r, e) : endpoint_forced_down(x, r, e)))
+			continue;
+		if (owner == NULL)	/* the question's name, as the search would find */
+			wire_put_rr_at(&x->b, WIRE_HDR, want == 4 ? WIRE_T_A : WIRE_T_AAAA, WIRE_C_IN, ttl,
+				       ep->addr, want == 4 ? 4 : 16);
+		else
+			wire_put_rr(&x->b, owner, want == 4 ? WIRE_T_A : WIRE_T_AAAA, WIRE_C_IN, ttl,
+				    ep->addr, want == 4 ? 4 : 16, 0, NULL);
+		x->count[1]++;
+	}
+}
+
+static void
+count_decision(struct qctx *x, const struct geo_decision *d)
+{
+	enum query_metrics_residency out = QUERY_METRICS_RES_UNPINNED;
+	int row = d->pin >= 0 ? d->pin : GEO_MAX_PINS;
+
+	if (x->m == NULL)
+		return;
+	if (d->unpinned_fallback)
+		out = QUERY_METRICS_RES_FALLBACK;
+	else if (d->pin >= 0)
+		out = d->policy == GEO_POLICY_ALL_DOWN ? QUERY_METRICS_RES_ALL_DOWN : QUERY_METRICS_RES_PINNED;
+	METRICS_INC(x->m->residency[row][out]);
+	/* a failover: the best-ranked candidate is not the one answered */
+	if (d->ncand > 0 && d->nchosen > 0 && d->cand[0].region != d->chosen[0])
+		METRICS_INC(x->m->failovers);
+}
+
+static void
+answer_geo(struct qctx *x, const struct zone *z, const struct zone_node *n, const uint8_t *owner, uint16_t qtype)
+{
+	const struct zone_geo *g = n->geo;
+	struct geo_eval ev;
+	struct geo_decision d;
+	int fam = geo_family(qtype);
+
+	query_geo_eval(x, &g->gn, &ev);
+	geo_decide_chosen(x->s->conf->geo, &g->gn, &ev.loc, fam, &ev.view, &d);
+	count_decision(x, &d);
+	x->pin = d.pin;
+	x->region = d.nchosen > 0 ? d.chosen[0] : -1;
+	x->ecs_scope = (x->q->ecs && x->q->ecs_addr.prefix > 0) ? (int)d.scope : 0;
+	if (d.policy == GEO_POLICY_ALL_DOWN && d.all_down == GEO_ALL_DOWN_SERVFAIL) {
+		x->rcode = WIRE_RCODE_SERVFAIL;
+		return;
+	}
+	if (d.policy == GEO_POLICY_NO_FAMILY || d.nchosen == 0 ||
+	    (d.policy == GEO_POLICY_ALL_DOWN && d.all_down == GEO_ALL_DOWN_NODATA)) {
+		put_soa(x, z);
+		return;
+	}
+	uint64_t *answers = x->m ? snap_answers(x->s, x->m->worker, g->id) : NULL;
+	/* nothing written after the question: no CNAME led here, so the
+	 * owner is the question's name and a pointer to it (put_region) */
+	if (x->b.len == x->q->qend)
+		owner = NULL;
+	for (int i = 0; i < d.nchosen; i++) {
+		put_region(x, owner, d.chosen[i], fam, g->ttl,
+			   d.policy == GEO_POLICY_ALL_DOWN ? PUT_ALL : PUT_UP);
+		if (answers != NULL)
+			METRICS_INC(answers[d.chosen[i]]);
+	}
+}
+
+static void
+answer_node(struct qctx *x, const struct zone *z, const struct zone_node *n, const uint8_t *owner)
+{
+	uint16_t qtype = x->q->qtype;
+	const struct zone_rrset *set;
+
+	if (n->geo != NULL && (qtype == WIRE_T_A || qtype == WIRE_T_AAAA ||
+			       (qtype == WIRE_T_ANY && n->nrrsets == 0))) {
+		answer_geo(x, z, n, owner, qtype == WIRE_T_ANY ? WIRE_T_A : qtype);
+		return;
+	}
+	if (qtype == WIRE_T_ANY && n->nrrsets > 0) {
+		/* RFC 8482: one RRset is a complete answer to ANY */
+		set = &n->rrsets[0];
+		put_rrset(x, 1, owner, set, set->ttl);
+		return;
+	}
+	if ((set = zone_rrset_get(n, qtype)) != NULL) {
+		put_rrset(x, 1, owner, set, set->ttl);
+		return;
+	}
+	put_soa(x, z);	/* NODATA, RFC 2308 section 2.2 */
+}
+
+/* A DS query for a zone's apex belongs to the parent side (RFC 4035
+ * 3.1.4.1) when we serve the parent too. */
+static const struct zone *
+zone_for(const struct qctx *x, const uint8_t *name, size_t len)
+{
+	const struct zone *z = zone_set_find(&x->s->zones, name, len);
+
+	if (z != NULL && x->q->qtype == WIRE_T_DS && len == z->origin_len && len > 1) {
+		const struct zone *p = zone_set_find(&x->s->zones, dname_parent(name), len - (size_t)*name - 1);
+		if (p != NULL)
+			return p;
+	}
+	return z;
+}
+
+/* The prepared answer of the query's own RRset: the bytes the builder
+ * below wrote at load for this name and type (query_prepare), so taking
+ * it cannot change an answer.  0 when there is none or it does not fit
+ * the client's limit; the builder then drops optional additional data or
+ * truncates as usual. */
+static int
+put_prepared(struct qctx *x, const struct zone_lookup *lk)
+{
+	const struct zone_rrset *set;
+	const struct zone_prepared *p;
+
+	if (lk->node == NULL || (set = zone_rrset_get(lk->node, x->q->qtype)) == NULL ||
+	    (p = set->prepared) == NULL || x->b.cap - x->b.len < p->len)
+		return 0;
+	memcpy(x->b.p + x->b.len, p->bytes, p->len);
+	x->b.len += p->len;
+	memcpy(&x->count[1], p->count, sizeof(p->count));
+	x->aa = p->aa;
+	x->rcode = p->rcode;
+	return 1;
+}
+
+static void
+answer_in(struct qctx *x)
+{
+	uint8_t name[DNAME_MAX];
+	size_t len = (size_t)x->q->qname_len;
+	const struct zone *z = zone_for(x, x->q->qname, len);
+	struct zone_lookup lk;
+
+	if (z == NULL) {
+		x->rcode = WIRE_RCODE_REFUSED;
+		return;
+	}
+	x->aa = 1;
+	memcpy(name, x->q->qname, len);
+	for (int hop = 0; hop < CNAME_HOPS_MAX; hop++) {
+		zone_lookup(z, name, len, &lk);
+		if (hop == 0 && put_prepared(x, &lk))
+			return;
+		if (lk.cut != NULL && !(lk.node == lk.cut && x->q->qtype == WIRE_T_DS)) {
+			put_referral(x, lk.cut);
+			return;
+		}
+		const struct zone_node *n = lk.node;
+		if (n == NULL && lk.encloser != NULL)
+			n = lk.encloser->wildcard;	/* RFC 4592 synthesis, owner = name */
+		if (n == NULL) {
+			x->rcode = WIRE_RCODE_NXDOMAIN;
+			put_soa(x, z);
+			return;
+		}
+		const struct zone_rrset *cname = zone_rrset_get(n, WIRE_T_CNAME);
+		if (cname == NULL || x->q->qtype == WIRE_T_CNAME) {
+			answer_node(x, z, n, name);
+			return;
+		}
+		put_rrset(x, 1, name, cname, cname->ttl);
+		x->naddl = 0;
+		if (x->q->qtype == WIRE_T_ANY)
+			return;
+		len = dname_len(cname->rr[0].rdata);
+		memcpy(name, cname->rr[0].rdata, len);
+		dname_lower(name);
+		if (!dname_is_under(name, z->origin))
+			return;	/* the resolver follows chains out of the zone */
+	}
+}
+
+static int
+name_is(const uint8_t *wire, const char *text)
+{
+	uint8_t buf[DNAME_MAX];
+	size_t n = 0;
+
+	/* text is a short literal with labels separated by dots */
+	while (*text && n < sizeof(buf) - 2) {
+		const char *dot = strchr(text, '.');
+		size_t l = dot ? (size_t)(dot - text) : strlen(text);
+		buf[n++] = (uint8_t)l;
+		memcpy(buf + n, text, l);
+		n += l;
+		text += l + (dot ? 1 : 0);
+	}
+	buf[n] = 0;
+	return dname_equal(wire, buf);
+}
+
+static void
+put_txt(struct qctx *x, const char *s)
+{
+	uint8_t rdata[256];
+	size_t l = strlen(s);
+
+	if (l > 255)
+		l = 255;
+	rdata[0] = (uint8_t)l;
+	memcpy(rdata + 1, s, l);
+	wire_put_rr(&x->b, x->q->qname, WIRE_T_TXT, WIRE_C_CH, 0, rdata, (uint16_t)(l + 1), 0, NULL);
+	x->count[1]++;
+}
+
+/* CHAOS TXT identity names every nameserver answers (RFC 4892). */
+static void
+answer_chaos(struct qctx *x)
+{
+	const uint8_t *n = x->q->qname;
+	int txt = x->q->qtype == WIRE_T_TXT || x->q->qtype == WIRE_T_ANY;
+	const char *s;
+
+	if (name_is(n, "version.bind") || name_is(n, "version.server"))
+		s = VERSION_TXT;
+	else if (name_is(n, "hostname.bind") || name_is(n, "id.server"))
+		s = x->s->conf->identity;
+	else if (name_is(n, "health.dnsd")) {
+		query_explain_health(x);
+		return;
+	} else {
+		query_explain(x);
+		return;
+	}
+	x->aa = 1;
+	if (txt)
+		put_txt(x, s);
+}
+
+static size_t
+opt_size(const struct qctx *x)
+{
+	size_t n = 11;
+
+	if (!x->q->edns)
+		return 0;
+	if (x->q->nsid)
+		n += 4 + strlen(x->s->conf->identity);
+	if (x->q->ecs)
+		n += 4 + 4 + (x->q->ecs_addr.prefix + 7) / 8;
+	return n;
+}
+
+static void
+put_opt(struct qctx *x)
+{
+	const struct wire_query *q = x->q;
+	size_t rdlen_at;
+
+	uint16_t payload = (uint16_t)x->s->conf->limits.udp_payload;
+	/* root owner, OPT, our payload size; extended rcode high bits,
+	 * version 0, DO echoed (RFC 3225); RDLENGTH filled in below */
+	uint8_t fixed[11] = { 0, 0, WIRE_T_OPT, payload >> 8, payload & 0xff,
+			      (x->rcode >> 4) & 0xff, 0, q->edns_do ? 0x80 : 0, 0, 0, 0 };
+
+	wire_put_bytes(&x->b, fixed, sizeof(fixed));
+	rdlen_at = x->b.len - 2;
+	if (q->nsid) {
+		size_t l = strlen(x->s->conf->identity);
+		wire_put_u16(&x->b, WIRE_OPT_NSID);
+		wire_put_u16(&x->b, (uint16_t)l);
+		wire_put_bytes(&x->b, x->s->conf->identity, l);
+	}
+	if (q->ecs) {
+		uint8_t ecs[4 + 16];
+		int l = geo_ecs_encode(&q->ecs_addr, (unsigned)x->ecs_scope, ecs, sizeof(ecs));
+		if (l > 0) {
+			wire_put_u16(&x->b, WIRE_OPT_ECS);
+			wire_put_u16(&x->b, (uint16_t)l);
+			wire_put_bytes(&x->b, ecs, (size_t)l);
+		}
+	}
+	if (!x->b.overflow) {
+		size_t n = x->b.len - rdlen_at - 2;
+		x->b.p[rdlen_at] = (uint8_t)(n >> 8);
+		x->b.p[rdlen_at + 1] = (uint8_t)n;
+	}
+	x->count[3]++;
+}
+
+static size_t
+udp_limit(const struct qctx *x)
+{
+	size_t lim = WIRE_UDP_MIN;
+
+	if (x->q->edns && x->q->udp_size > WIRE_UDP_MIN) {
+		lim = x->q->udp_size;
+		if (lim > x->s->conf->limits.udp_payload)
+			lim = x->s->conf->limits.udp_payload;
+	}
+	return lim < WIRE_UDP_MIN ? WIRE_UDP_MIN : lim;
+}
+
+static void
+finish(struct qctx *x, const uint8_t *pkt, size_t limit, int with_opt)
+{
+	size_t opt = with_opt ? opt_size(x) : 0;
+
+	if (x->b.overflow) {
+		/* one check at the end: start again with an empty, truncated answer */
+		wire_buf_init(&x->b, x->b.p, limit);
+		wire_put_header_question(&x->b, pkt, x->q);
+		memset(x->count, 0, sizeof(x->count));
+		wire_set_flags(&x->b, WIRE_F_TC, 0);
+	}
+	x->b.cap = limit;
+	if (opt > 0)
+		put_opt(x);
+	wire_set_flags(&x->b, x->aa ? WIRE_F_AA : 0, 0);
+	wire_set_rcode(&x->b, x->rcode & 0xf);
+	for (int s = 1; s < 4; s++)
+		wire_set_count(&x->b, s, x->count[s]);
+}
+
+static int
+parse_rcode(int rc)
+{
+	switch (rc) {
+	case WIRE_ENOTIMP: return WIRE_RCODE_NOTIMP;
+	case WIRE_EBADVERS: return WIRE_RCODE_BADVERS;
+	default: return WIRE_RCODE_FORMERR;
+	}
+}
+
+static void
+count_query(struct qctx *x, enum query_proto proto, int dropped)
+{
+	int rc = dropped ? QUERY_METRICS_RCODE_DROPPED : query_metrics_rcode_index(x->rcode);
+
+	if (x->m == NULL)
+		return;
+	METRICS_INC(x->m->queries[proto == QUERY_TCP][query_metrics_qtype_index(x->q->qtype)][rc]);
+	if (!dropped && (wire_get16(x->b.p + 2) & WIRE_F_TC))
+		METRICS_INC(x->m->truncated);
+}
+
+/* One logfmt line per query when log.queries is on; off, it costs one
+ * branch.  A line is one write(2) from a stack buffer: no allocation. */
+static void
+log_query(const struct qctx *x, enum query_proto proto)
+{
+	const struct geo_model *m = x->s->conf->geo;
+	char client[INET6_ADDRSTRLEN], qname[DNAME_MAX * 4 + 2];
+
+	inet_ntop(x->client->family == 4 ? AF_INET : AF_INET6, x->client->addr, client, sizeof(client));
+	dname_to_text(x->q->qname, qname, sizeof(qname));
+	log_msg(LOG_LVL_INFO, "query", "client=%s proto=%s qname=%s qtype=%u rcode=%s region=%s pin=%s",
+		client, proto == QUERY_TCP ? "tcp" : "udp", qname, x->q->qtype,
+		query_metrics_rcode_label(query_metrics_rcode_index(x->rcode)),
+		x->region >= 0 ? geo_region_name(m, x->region) : "none",
+		x->pin >= 0 ? geo_pin_name(m, x->pin) : "none");
+}
+
+/* Field by field: the additional-target array and the buffer's
+ * compression table are sized for the worst case and read only up to
+ * their counts, so a memset of the whole context is wasted per query. */
+static void
+qctx_init(struct qctx *x, const struct snap *s, const struct wire_query *q,
+	  const struct query_client *client, struct query_metrics *m)
+{
+	x->s = s;
+	x->q = q;
+	x->client = client;
+	x->m = m;
+	x->rtt = NULL;
+	memset(x->count, 0, sizeof(x->count));
+	x->rcode = 0;
+	x->aa = 0;
+	x->ecs_scope = 0;
+	x->naddl = 0;
+	x->addl_required = 0;
+	x->region = x->pin = -1;
+}
+
+/* Everything between the question and OPT. */
+static void
+answer_sections(struct qctx *x)
+{
+	if (x->q->qclass == WIRE_C_IN)
+		answer_in(x);
+	else if (x->q->qclass == WIRE_C_CH)
+		answer_chaos(x);
+	else
+		x->rcode = WIRE_RCODE_REFUSED;
+	if (x->naddl > 0 && !x->b.overflow)
+		put_additional(x);
+}
+
+size_t
+query_answer(const struct snap *s, const struct geo_rtt_table *rtt, const uint8_t *pkt, size_t len,
+	     const struct query_client *client, enum query_proto proto, uint8_t *out, size_t cap,
+	     struct query_metrics *m)
+{
+	struct wire_query q;
+	struct qctx x;
+	int rc = wire_query_parse(pkt, len, &q);
+	size_t limit;
+
+	qctx_init(&x, s, &q, client, m);
+	x.rtt = rtt;
+	if (rc == WIRE_EDROP) {
+		count_query(&x, proto, 1);
+		return 0;
+	}
+	limit = proto == QUERY_UDP ? udp_limit(&x) : (cap < WIRE_MAX ? cap : WIRE_MAX);
+	if (limit > cap)
+		limit = cap;
+	wire_buf_init(&x.b, out, limit);
+	wire_put_header_question(&x.b, pkt, &q);
+	if (rc != WIRE_OK) {
+		x.rcode = (unsigned)parse_rcode(rc);
+		/* a broken OPT gets no OPT back (RFC 6891 7) */
+		finish(&x, pkt, limit, rc != WIRE_EFORMERR && q.edns);
+		count_query(&x, proto, 0);
+		return x.b.len;
+	}
+	x.b.cap = limit - opt_size(&x);
+	answer_sections(&x);
+	if (x.b.overflow && proto == QUERY_TCP)
+		x.rcode = WIRE_RCODE_SERVFAIL;	/* over 64 KiB: nothing sensible fits */
+	finish(&x, pkt, limit, 1);
+	count_query(&x, proto, x.b.overflow);
+	if (s->conf->log.queries)
+		log_query(&x, proto);
+	return x.b.overflow ? 0 : x.b.len;
+}
+
+/* --- answers prepared at load -------------------------------------------- */
+
+/* Runs the builder on a query for (owner, type) and keeps what it wrote
+ * after the question.  Geo owners answer per client and are left out; so
+ * is anything over 64 KiB.  An RRset reached only through a CNAME chain
+ * keeps its own query's answer: a chain is built per query. */
+/* The builder at load: a query for (name, type, IN) as a client would
+ * send it, parsed into q, and x ready to answer it into buf with header
+ * and question written.  pkt holds the query; -1 if it does not parse. */
+static int
+prepare_query(struct snap *s, const uint8_t *name, size_t len, uint16_t type, uint8_t *pkt,
+	      struct wire_query *q, struct qctx *x, uint8_t *buf)
+{
+	static const struct query_client nobody = { .family = 4 };
+
+	memset(pkt, 0, WIRE_HDR);
+	pkt[5] = 1;	/* QDCOUNT */
+	memcpy(pkt + WIRE_HDR, name, len);
+	pkt[WIRE_HDR + len] = (uint8_t)(type >> 8);
+	pkt[WIRE_HDR + len + 1] = (uint8_t)type;
+	pkt[WIRE_HDR + len + 2] = 0;
+	pkt[WIRE_HDR + len + 3] = WIRE_C_IN;
+	if (wire_query_parse(pkt, WIRE_HDR + len + 4, q) != WIRE_OK)
+		return -1;
+	qctx_init(x, s, q, &nobody, NULL);
+	wire_buf_init(&x->b, buf, WIRE_MAX);
+	wire_put_header_question(&x->b, pkt, q);
+	return 0;
+}
+
+/* Runs the builder on a query for (owner, type) and keeps what it wrote
+ * after the question.  Geo owners answer per client and are left out; so
+ * is anything over 64 KiB.  An RRset reached only through a CNAME chain
+ * keeps its own query's answer: a chain is built per query. */
+static int
+prepare_rrset(struct snap *s, struct zone_node *n, struct zone_rrset *set, uint8_t *buf)
+{
+	uint8_t pkt[WIRE_HDR + DNAME_MAX + 4];
+	struct zone_prepared *p;
+	struct wire_query q;
+	struct qctx x;
+
+	if (prepare_query(s, n->name, n->namelen, set->type, pkt, &q, &x, buf) < 0)
+		return 0;
+	answer_sections(&x);
+	if (x.b.overflow || x.b.len == q.qend)
+		return 0;
+	if ((p = arena_alloc(s->arena, sizeof(*p))) == NULL ||
+	    (p->bytes = arena_memdup(s->arena, buf + q.qend, x.b.len - q.qend)) == NULL)
+		return -1;
+	p->len = (uint16_t)(x.b.len - q.qend);
+	memcpy(p->count, &x.count[1], sizeof(p->count));
+	p->aa = (uint8_t)x.aa;
+	p->rcode = (uint8_t)x.rcode;
+	set->prepared = p;
+	return 0;
+}
+
+/* Where the compression pointers of a name at pos are; returns the
+ * position past the name. */
+static size_t
+find_pointers(const uint8_t *p, size_t pos, struct zone_negative *neg)
+{
+	while (p[pos] != 0 && (p[pos] & 0xc0) != 0xc0)
+		pos += 1u + p[pos];
+	if (p[pos] == 0)
+		return pos + 1;
+	if (neg->nreloc < ZONE_NEG_RELOC)
+		neg->reloc[neg->nreloc++] = (uint16_t)pos;
+	return pos + 2;
+}
+
+/* The SOA record as the builder writes it after a question for the
+ * origin, and where its pointers are: owner, then MNAME and RNAME. */
+static int
+prepare_negative(struct snap *s, struct zone *z, uint8_t *buf)
+{
+	uint8_t pkt[WIRE_HDR + DNAME_MAX + 4];
+	struct zone_negative *neg;
+	struct wire_query q;
+	struct qctx x;
+	size_t pos;
+
+	if (z->soa == NULL || prepare_query(s, z->origin, z->origin_len, WIRE_T_SOA, pkt, &q, &x, buf) < 0)
+		return 0;
+	put_rrset(&x, 2, z->origin, z->soa, z->neg_ttl);
+	if (x.b.overflow || (neg = arena_alloc(s->arena, sizeof(*neg))) == NULL)
+		return x.b.overflow ? 0 : -1;
+	pos = find_pointers(buf, q.qend, neg) + 10;	/* type class ttl rdlength */
+	pos = find_pointers(buf, pos, neg);
+	find_pointers(buf, pos, neg);
+	for (unsigned i = 0; i < neg->nreloc; i++)
+		neg->reloc[i] = (uint16_t)(neg->reloc[i] - q.qend);
+	neg->len = (uint16_t)(x.b.len - q.qend);
+	if ((neg->bytes = arena_memdup(s->arena, buf + q.qend, neg->len)) == NULL)
+		return -1;
+	z->neg = neg;
+	return 0;
+}
+
+int
+query_prepare(struct snap *s)
+{
+	static uint8_t buf[WIRE_MAX];	/* load time runs on one thread */
+
+	for (size_t i = 0; i < s->zones.nzones; i++) {
+		struct zone *z = s->zones.zones[i];
+
+		if (prepare_negative(s, z, buf) < 0)
+			return -1;
+
+		for (size_t b = 0; b < z->nbuckets; b++)
+			for (struct zone_node *n = z->buckets[b]; n != NULL; n = n->hnext)
+				for (uint16_t k = 0; n->geo == NULL && k < n->nrrsets; k++)
+					if (prepare_rrset(s, n, &n->rrsets[k], buf) < 0)
+						return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,39 @@
+/*
+ * query.h -- snapshot + query packet + client -> response bytes.  Runs on
+ * workers inside rcu_read_lock().  Never allocates, takes no lock.
+ */
+#ifndef DNSD_QUERY_H
+#define DNSD_QUERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dnsd/answer/query_metrics.h"
+#include "dnsd/zone/snap.h"
+#include "geo/latency.h"
+
+enum query_proto { QUERY_UDP, QUERY_TCP };
+
+struct query_client {
+	int family;		/* 4 or 6 */
+	uint8_t addr[16];
+	uint16_t port;
+};
+
+/* Answers the query in pkt[0..len) into out (cap bytes, at least 512 for
+ * UDP, 65535 for TCP) from snapshot s and the latency table rtt (NULL:
+ * no latency reports), both borrowed for the call (inside
+ * rcu_read_lock()).  Returns the response length, or 0 when the packet
+ * deserves no answer (shorter than a header, or QR set).  Counts into m,
+ * the calling worker's own counters (NULL: not counted). */
+size_t query_answer(const struct snap *s, const struct geo_rtt_table *rtt, const uint8_t *pkt, size_t len,
+		    const struct query_client *client, enum query_proto proto,
+		    uint8_t *out, size_t cap, struct query_metrics *m);
+
+/* Prepares, at load on the loading thread, the answer of every RRset
+ * queried by its owner and type (zone.h, struct zone_prepared), with the
+ * same builder query_answer() runs; allocates from the snapshot's arena.
+ * 0, or -1 out of memory. */
+int query_prepare(struct snap *s);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * query_int.h -- what query.c shares with query_explain.c.  Not public.
+ * Runs on workers; nothing here allocates or locks.
+ */
+#ifndef DNSD_QUERY_INT_H
+#define DNSD_QUERY_INT_H
+
+#include "dnsd/health/health.h"
+#include "dnsd/answer/query.h"
+#include "dnsd/proto/wire.h"
+#include "geo/latency.h"
+
+/* Additional-section targets collected while answering. */
+#define ADDL_MAX 32
+
+struct qctx {
+	const struct snap *s;
+	const struct wire_query *q;
+	const struct query_client *client;
+	const struct geo_rtt_table *rtt;	/* latency reports; NULL: none */
+	struct query_metrics *m;
+	struct wire_buf b;
+	uint16_t count[4];		/* qd an ns ar as written */
+	unsigned rcode;
+	int aa;
+	int ecs_scope;
+	size_t naddl;
+	const struct zone_node *addl[ADDL_MAX];
+	int addl_required;		/* referral glue: TC when it does not fit */
+	int region, pin;		/* geo answers: first region answered, pin; else -1 */
+};
+
+/* Everything a geo decision reads besides the name: the client address
+ * (ECS or source), its location, and the health of the name's regions. */
+struct geo_eval {
+	struct geo_addr client;
+	int via_ecs;
+	struct geo_location loc;
+	struct geo_view view;
+	struct geo_rtt rtt;		/* view.rtt points here */
+};
+
+void query_geo_eval(const struct qctx *x, const struct geo_name *gn, struct geo_eval *ev);
+enum health_force query_region_force(const struct qctx *x, int r);
+int query_endpoint_up(const struct qctx *x, int r, size_t e);
+
+/* CH TXT for a name that is not an identity name: the explanation of a
+ * geo name (SPEC 9) to allowed clients, REFUSED otherwise. */
+void query_explain(struct qctx *x);
+/* CH TXT health.dnsd.: every region and endpoint, to allowed clients. */
+void query_explain_health(struct qctx *x);
+
+#endif

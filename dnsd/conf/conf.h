@@ -1,0 +1,87 @@
+/*
+ * conf.h -- the server config (SPEC 5a) as an immutable struct.  Loaded on
+ * the main or control thread; once loaded nothing writes it, so any thread
+ * may read it for as long as the snapshot holding it lives.
+ */
+#ifndef DNSD_CONF_H
+#define DNSD_CONF_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "dnsd/util/err.h"
+#include "geo/geo.h"
+
+#define CONF_MAX_LISTEN 16
+#define CONF_MAX_ALLOW 64
+
+struct conf_addr {
+	char text[64];
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+};
+
+struct conf_endpoint {
+	int family;		/* 4 or 6 */
+	uint8_t addr[16];
+	char text[64];
+};
+
+struct conf_region {
+	char name[GEO_NAME_MAX];
+	int check;		/* index into checks, -1 for none */
+	size_t nendpoints;
+	struct conf_endpoint *endpoints;
+};
+
+enum conf_check_type { CONF_CHECK_TCP, CONF_CHECK_HTTP, CONF_CHECK_HTTPS };
+
+struct conf_check {
+	char name[64];
+	enum conf_check_type type;
+	int port, expect, rise, fall, verify;
+	double interval, timeout;	/* seconds */
+	char path[256], host[256];
+};
+
+struct dnsd_conf {
+	char *file, *dir;
+	size_t nlisten;
+	struct conf_addr listen[CONF_MAX_LISTEN];
+	int workers;
+	size_t nzones;
+	char **zones;			/* paths resolved against dir */
+	char *geoip;			/* NULL: no GeoIP database */
+	char identity[256];
+	char control_listen[64], control_token[256];
+	size_t nallow;
+	struct geo_addr allow[CONF_MAX_ALLOW];
+	char *state_file;
+	struct { double max_age, ewma_weight; long max_entries; } latency;
+	struct { unsigned responses_per_second, slip, ipv4_prefix, ipv6_prefix; } rrl;
+	struct { unsigned udp_payload, tcp_clients, tcp_clients_per_address, tcp_idle; } limits;
+	struct { double state_max_age; } health;
+	struct { char level[16]; int queries, syslog; } log;
+	char user[64];
+	size_t nregions;		/* index i is geo region i */
+	struct conf_region *regions;
+	size_t nchecks;
+	struct conf_check *checks;
+	struct geo_model *geo;		/* regions, pins, networks, GeoIP */
+};
+
+/* Loads and validates a config file, opening its GeoIP database.  NULL
+ * with every problem added to err as file:line:column: message. */
+struct dnsd_conf *conf_load(const char *file, struct dnsd_err *err);
+void conf_free(struct dnsd_conf *c);	/* accepts NULL */
+
+/* "192.0.2.0/24", "2001:db8::/32", or a bare address (/32, /128).
+ * 0, or -EINVAL for bad syntax or bits set past the prefix. */
+int conf_parse_cidr(const char *text, struct geo_addr *out);
+/* "ADDR:PORT" or "[V6ADDR]:PORT" into a socket address. 0 or -EINVAL. */
+int conf_parse_hostport(const char *text, struct conf_addr *out);
+/* True when addr lies inside net. */
+int conf_addr_in(const struct geo_addr *net, int family, const uint8_t *addr);
+
+#endif

@@ -1,0 +1,229 @@
+/*
+ * net_tcp.c -- DNS over TCP (RFC 7766): two-byte length prefix, several
+ * queries per connection answered in order (pipelining), idle timeout.
+ * Runs on a worker.  A connection costs one bufferevent; answering uses
+ * the worker's buffers.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <urcu.h>
+
+#include "dnsd/server/net_int.h"
+#include "dnsd/server/publish.h"
+
+/* Stop reading from a client that does not read its answers once this
+ * much output waits; resume when it drains. */
+#define TCP_OUT_HIGH (256 * 1024)
+/* Then the connection closes, so one client cannot hold a slot forever;
+ * RFC 7766 lets a server close, and clients reconnect. */
+#define TCP_MAX_QUERIES 1000
+
+struct tcp_conn {
+	struct worker *w;
+	struct bufferevent *bev;
+	struct query_client client;
+	struct tcp_conn *prev, *next;
+	struct timeval partial_since;	/* a message started arriving; 0: none */
+	unsigned queries;
+};
+
+static int
+same_addr(const struct query_client *a, const struct query_client *b)
+{
+	return a->family == b->family && memcmp(a->addr, b->addr, a->family == 4 ? 4 : 16) == 0;
+}
+
+/* Counts a connection from c's address; false when it has its share. */
+static int
+addr_take(struct net *n, const struct query_client *c)
+{
+	int ok = 1;
+	size_t i;
+
+	pthread_mutex_lock(&n->addr_mu);
+	for (i = 0; i < n->naddrs && !same_addr(&n->addrs[i].a, c); i++)
+		;
+	if (i == n->naddrs) {
+		n->addrs[i].a = *c;
+		n->addrs[i].n = 0;
+		n->naddrs++;
+	}
+	if (n->addrs[i].n >= n->tcp_per_address)
+		ok = 0;
+	else
+		n->addrs[i].n++;
+	if (n->addrs[i].n == 0)
+		n->addrs[i] = n->addrs[--n->naddrs];
+	pthread_mutex_unlock(&n->addr_mu);
+	return ok;
+}
+
+static void
+addr_release(struct net *n, const struct query_client *c)
+{
+	pthread_mutex_lock(&n->addr_mu);
+	for (size_t i = 0; i < n->naddrs; i++)
+		if (same_addr(&n->addrs[i].a, c)) {
+			if (--n->addrs[i].n == 0)
+				n->addrs[i] = n->addrs[--n->naddrs];
+			break;
+		}
+	pthread_mutex_unlock(&n->addr_mu);
+}
+
+static void
+conn_close(struct tcp_conn *c)
+{
+	struct worker *w = c->w;
+
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		w->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	bufferevent_free(c->bev);
+	w->tcp_active--;
+	addr_release(w->net, &c->client);
+	free(c);
+}
+
+static void
+answer_one(struct tcp_conn *c, const uint8_t *q, size_t qlen)
+{
+	struct worker *w = c->w;
+	size_t len;
+
+	rcu_read_lock();
+	len = query_answer(publish_snap_get(), publish_rtt_get(), q, qlen, &c->client, QUERY_TCP, w->tcp_out + 2, 65535, w->metrics);
+	rcu_read_unlock();
+	if (len == 0)
+		return;
+	w->tcp_out[0] = (uint8_t)(len >> 8);
+	w->tcp_out[1] = (uint8_t)len;
+	bufferevent_write(c->bev, w->tcp_out, len + 2);
+}
+
+static void tcp_event(struct bufferevent *bev, short what, void *arg);
+static void close_when_written(struct bufferevent *bev, void *arg);
+
+/* A message that trickles in (slowloris) gets tcp_idle seconds in all,
+ * not tcp_idle per byte as the idle timeout alone would give it. */
+static int
+too_slow(struct tcp_conn *c, int partial)
+{
+	struct timeval now;
+
+	if (!partial) {
+		timerclear(&c->partial_since);
+		return 0;
+	}
+	event_base_gettimeofday_cached(c->w->base, &now);
+	if (!timerisset(&c->partial_since)) {
+		c->partial_since = now;
+		return 0;
+	}
+	return now.tv_sec - c->partial_since.tv_sec >= (time_t)c->w->net->tcp_idle;
+}
+
+static void
+tcp_read(struct bufferevent *bev, void *arg)
+{
+	struct tcp_conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	uint8_t hdr[2];
+
+	for (;;) {
+		if (evbuffer_copyout(in, hdr, 2) < 2)
+			break;
+		size_t qlen = (size_t)hdr[0] << 8 | hdr[1];
+		if (evbuffer_get_length(in) < qlen + 2)
+			break;
+		evbuffer_drain(in, 2);
+		evbuffer_remove(in, c->w->tcp_in, qlen);
+		answer_one(c, c->w->tcp_in, qlen);
+		if (++c->queries >= TCP_MAX_QUERIES) {
+			/* answers already queued still go out before the close */
+			bufferevent_disable(bev, EV_READ);
+			bufferevent_setcb(bev, NULL, close_when_written, tcp_event, c);
+			return;
+		}
+	}
+	if (too_slow(c, evbuffer_get_length(in) > 0)) {
+		conn_close(c);
+		return;
+	}
+	if (evbuffer_get_length(bufferevent_get_output(bev)) > TCP_OUT_HIGH)
+		bufferevent_disable(bev, EV_READ);
+}
+
+static void
+close_when_written(struct bufferevent *bev, void *arg)
+{
+	conn_close(arg);
+}
+
+static void
+tcp_write(struct bufferevent *bev, void *arg)
+{
+	/* output drained below the low watermark (0): read again */
+	bufferevent_enable(bev, EV_READ);
+}
+
+static void
+tcp_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct tcp_conn *c = arg;
+
+	/* EOF, error or idle timeout: RFC 7766 6.2.3 lets the server close */
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+		conn_close(c);
+}
+
+void
+net_tcp_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
+{
+	struct worker *w = arg;
+	struct timeval idle = { (time_t)w->net->tcp_idle, 0 };
+	struct tcp_conn *c;
+
+	struct query_client client;
+
+	net_client_from(sa, &client);
+	if (w->tcp_active >= w->tcp_max || !addr_take(w->net, &client)) {
+		evutil_closesocket(fd);	/* over the caps: RFC 7766 6.2.2 */
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		addr_release(w->net, &client);
+		evutil_closesocket(fd);
+		return;
+	}
+	c->w = w;
+	c->client = client;
+	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		evutil_closesocket(fd);
+		addr_release(w->net, &client);
+		free(c);
+		return;
+	}
+	c->next = w->conns;
+	if (w->conns)
+		w->conns->prev = c;
+	w->conns = c;
+	w->tcp_active++;
+	bufferevent_setcb(c->bev, tcp_read, tcp_write, tcp_event, c);
+	bufferevent_set_timeouts(c->bev, &idle, &idle);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+void
+net_tcp_close_all(struct worker *w)
+{
+	while (w->conns != NULL)
+		conn_close(w->conns);
+}

@@ -1,0 +1,903 @@
+/*
+ * zload.c -- zone JSON to a prepared zone.  Load time only.  Records are
+ * collected per owner in build nodes, checked (CNAME rules, geo rules,
+ * residency), then turned into read-only nodes with empty non-terminals,
+ * cut and wildcard links.
+ *
+ * Memory, for zones of millions of records: what the zone keeps (owner
+ * names, rdata in wire form, the rr arrays) goes straight into the
+ * snapshot arena as it is parsed, and is never copied again; the build
+ * nodes, RRset lists and hash table are temporaries in a build arena of
+ * their own, unmapped in one go at the end.  A and AAAA rdata (most of a
+ * big zone) are parsed with inet_pton, as ldns itself does for them; the
+ * rest, and anything inet_pton refuses, goes through ldns.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+#include <ldns/ldns.h>
+
+#include "dnsd/util/jdoc.h"
+#include "dnsd/proto/wire.h"
+#include "dnsd/zone/zload.h"
+
+#define GEO_DEFAULT_TTL 30	/* SPEC 5b: short, so failover reaches clients fast */
+
+#define NO_TARGET 0xffff
+
+struct brrset {
+	uint16_t type;
+	uint32_t ttl;
+	size_t n, cap;
+	struct zone_rr *rr;		/* in the zone's arena: kept as is */
+	uint16_t *target_off;		/* NS/MX/SRV: offset of the target name in rdata */
+	const json_t *where;		/* the type key, for messages */
+};
+
+struct bnode {
+	const uint8_t *name;		/* lowercase wire form, in the zone's arena */
+	uint8_t len;
+	uint8_t labels;
+	uint16_t nsets, capsets;
+	struct brrset *sets;
+	const json_t *where;		/* the owner key */
+	struct zone_geo *geo;
+	const json_t *geo_where;
+	struct zone_node *final;
+	struct bnode *hnext;
+};
+
+struct zbuild {
+	struct jdoc d;
+	struct dnsd_err *err;
+	struct arena *a;		/* the snapshot's: what the zone keeps */
+	struct arena *ba;		/* build temporaries, freed at the end */
+	const struct dnsd_conf *conf;
+	ldns_rdf *origin;
+	ldns_buffer *buf;		/* rdata encoding, reused */
+	char origin_text[DNAME_MAX * 4 + 1];
+	uint32_t ttl;
+	size_t nnodes, cap;
+	struct bnode **tab;		/* open hash of build nodes */
+	struct bnode **order;		/* insertion order */
+	struct zone *z;
+};
+
+static uint32_t
+bhash(const uint8_t *name, size_t len)
+{
+	return dname_hash(name, len);
+}
+
+static int
+btab_grow(struct zbuild *b)
+{
+	size_t ncap = b->cap ? b->cap * 2 : 1024;
+	struct bnode **nt = calloc(ncap, sizeof(*nt));
+	struct bnode **no = realloc(b->order, ncap * sizeof(*no));
+
+	if (nt == NULL || no == NULL) {
+		free(nt);
+		if (no != NULL)
+			b->order = no;
+		return -ENOMEM;
+	}
+	b->order = no;
+	for (size_t i = 0; i < b->nnodes; i++) {
+		struct bnode *n = b->order[i];
+		size_t h = bhash(n->name, n->len) & (ncap - 1);
+		n->hnext = nt[h];
+		nt[h] = n;
+	}
+	free(b->tab);
+	b->tab = nt;
+	b->cap = ncap;
+	return 0;
+}
+
+/* Room for n more nodes without rehashing. */
+static int
+btab_reserve(struct zbuild *b, size_t n)
+{
+	while ((b->nnodes + n) * 2 > b->cap)
+		if (btab_grow(b) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+static struct bnode *
+bnode_find(const struct zbuild *b, const uint8_t *name, size_t len)
+{
+	if (b->cap == 0)
+		return NULL;
+	for (struct bnode *n = b->tab[bhash(name, len) & (b->cap - 1)]; n; n = n->hnext)
+		if (n->len == len && memcmp(n->name, name, len) == 0)
+			return n;
+	return NULL;
+}
+
+/* The node of name, created when missing.  A name already in the zone's
+ * arena (kept) is used in place, else copied there. */
+static struct bnode *
+bnode_get(struct zbuild *b, const uint8_t *name, size_t len, int kept)
+{
+	struct bnode *n = bnode_find(b, name, len);
+	size_t h;
+
+	if (n != NULL)
+		return n;
+	if ((b->nnodes + 1) * 2 > b->cap && btab_grow(b) < 0)
+		return NULL;
+	if ((n = arena_alloc(b->ba, sizeof(*n))) == NULL ||
+	    (n->name = kept ? name : arena_memdup(b->a, name, len)) == NULL)
+		return NULL;
+	n->len = (uint8_t)len;
+	n->labels = (uint8_t)dname_labels(n->name);
+	h = bhash(name, len) & (b->cap - 1);
+	n->hnext = b->tab[h];
+	b->tab[h] = n;
+	b->order[b->nnodes++] = n;
+	return n;
+}
+
+/* Owner text from the JSON key to an absolute presentation name. */
+static int
+owner_abs(const struct zbuild *b, const char *key, char *out, size_t cap)
+{
+	size_t klen = strlen(key);
+	int n;
+
+	if (strcmp(key, "@") == 0)
+		n = snprintf(out, cap, "%s", b->origin_text);
+	else if (klen > 0 && key[klen - 1] == '.')
+		n = snprintf(out, cap, "%s", key);
+	else
+		n = snprintf(out, cap, "%s.%s", key, strcmp(b->origin_text, ".") ? b->origin_text : "");
+	return (n < 0 || (size_t)n >= cap) ? -1 : 0;
+}
+
+/* Owner key to a lowercase wire name inside the origin, reporting errors. */
+static int
+owner_wire(struct zbuild *b, const char *key, const json_t *where, uint8_t *wire, char *text, size_t tcap)
+{
+	ldns_rdf *rdf = NULL;
+	int rc = -1;
+
+	if (owner_abs(b, key, text, tcap) < 0 || (rdf = ldns_dname_new_frm_str(text)) == NULL) {
+		jdoc_key_err(&b->d, b->err, where, "\"%s\" is not a valid domain name", key);
+		return -1;
+	}
+	memcpy(wire, ldns_rdf_data(rdf), ldns_rdf_size(rdf));
+	dname_lower(wire);
+	if (!dname_is_under(wire, b->z->origin))
+		jdoc_key_err(&b->d, b->err, where, "name %s is outside the origin %s", text, b->origin_text);
+	else
+		rc = (int)ldns_rdf_size(rdf);
+	ldns_rdf_deep_free(rdf);
+	return rc;
+}
+
+/* Which rdata fields hold names we may compress, and the additional target. */
+static void
+name_fields(uint16_t type, int *comp0, int *comp1, int *target)
+{
+	*comp0 = *comp1 = *target = -1;
+	switch (type) {
+	case WIRE_T_NS: *comp0 = 0; *target = 0; break;
+	case WIRE_T_CNAME: case WIRE_T_PTR: *comp0 = 0; break;
+	case WIRE_T_MX: *comp0 = 1; *target = 1; break;
+	case WIRE_T_SOA: *comp0 = 0; *comp1 = 1; break;
+	case WIRE_T_SRV: *target = 3; break;
+	default: break;
+	}
+}
+
+/* Encodes rr's rdata into zr (rdata in the zone's arena), noting name
+ * offsets and, for NS/MX/SRV, where the target name starts. */
+static int
+rr_to_zrr(struct zbuild *b, const ldns_rr *rr, struct zone_rr *zr, uint16_t *target_off)
+{
+	ldns_buffer *buf = b->buf;
+	int comp0, comp1, target;
+	uint16_t type = (uint16_t)ldns_rr_get_type(rr);
+
+	ldns_buffer_clear(buf);
+	name_fields(type, &comp0, &comp1, &target);
+	memset(zr, 0, sizeof(*zr));
+	*target_off = NO_TARGET;
+	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
+		const ldns_rdf *f = ldns_rr_rdf(rr, i);
+		size_t at = ldns_buffer_position(buf);
+		if ((int)i == comp0 || (int)i == comp1)
+			zr->comp_off[zr->ncomp++] = (uint16_t)at;
+		if ((int)i == target && ldns_rdf_get_type(f) == LDNS_RDF_TYPE_DNAME && at < NO_TARGET)
+			*target_off = (uint16_t)at;
+		if (ldns_rdf2buffer_wire(buf, f) != LDNS_STATUS_OK)
+			return -ENOMEM;
+	}
+	if (ldns_buffer_position(buf) > 65535)
+		return -E2BIG;
+	zr->rdlen = (uint16_t)ldns_buffer_position(buf);
+	if ((zr->rdata = arena_memdup(b->a, ldns_buffer_begin(buf), zr->rdlen)) == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
+/* The RRset of type at n, created (room for nrr records) when missing. */
+static struct brrset *
+brrset_get(struct zbuild *b, struct bnode *n, uint16_t type, uint32_t ttl, const json_t *where,
+	   size_t nrr, int *fresh)
+{
+	struct brrset *s;
+	int comp0, comp1, target;
+
+	*fresh = 0;
+	for (size_t i = 0; i < n->nsets; i++)
+		if (n->sets[i].type == type)
+			return &n->sets[i];
+	if (n->nsets == n->capsets) {
+		uint16_t ncap = n->capsets ? n->capsets * 2 : 2;
+		if (ncap <= n->capsets || (s = arena_alloc(b->ba, ncap * sizeof(*s))) == NULL)
+			return NULL;
+		if (n->nsets)
+			memcpy(s, n->sets, n->nsets * sizeof(*s));
+		n->sets = s;
+		n->capsets = ncap;
+	}
+	s = &n->sets[n->nsets];
+	memset(s, 0, sizeof(*s));
+	name_fields(type, &comp0, &comp1, &target);
+	if ((s->rr = arena_alloc(b->a, (nrr ? nrr : 1) * sizeof(*s->rr))) == NULL ||
+	    (target >= 0 && (s->target_off = arena_alloc(b->ba, (nrr ? nrr : 1) * sizeof(uint16_t))) == NULL))
+		return NULL;
+	s->cap = nrr;
+	n->nsets++;
+	s->type = type;
+	s->ttl = ttl;
+	s->where = where;
+	*fresh = 1;
+	return s;
+}
+
+/* A and AAAA rdata given in the other family is a common slip; say so
+ * plainly instead of ldns's generic syntax error. */
+static const char *
+family_mismatch(uint16_t type, const char *rdata)
+{
+	unsigned char buf[16];
+
+	if (type == WIRE_T_A && inet_pton(AF_INET6, rdata, buf) == 1)
+		return "address of the wrong family: A needs an IPv4 address (use AAAA)";
+	if (type == WIRE_T_AAAA && inet_pton(AF_INET, rdata, buf) == 1)
+		return "address of the wrong family: AAAA needs an IPv6 address (use A)";
+	return NULL;
+}
+
+/* Mnemonic of a type, or TYPEnnn (RFC 3597) for one ldns does not know. */
+static void
+type_name(uint16_t type, char *out, size_t cap)
+{
+	const ldns_rr_descriptor *d = ldns_rr_descript(type);
+
+	if (d != NULL && d->_name != NULL && strncmp(d->_name, "TYPE", 4) != 0)
+		snprintf(out, cap, "%s", d->_name);
+	else
+		snprintf(out, cap, "TYPE%u", type);
+}
+
+/* A and AAAA rdata as ldns reads them (ldns_str2rdf_a and _aaaa are
+ * inet_pton), without building a whole record from text: in a big zone
+ * most records are addresses.  0, or -1 to take the ldns path, which
+ * also words the error when there is one. */
+static int
+add_address(struct zbuild *b, uint16_t type, const char *rdata, struct zone_rr *zr)
+{
+	uint8_t addr[16];
+	size_t len = type == WIRE_T_A ? 4 : 16;
+
+	if ((type != WIRE_T_A && type != WIRE_T_AAAA) ||
+	    inet_pton(type == WIRE_T_A ? AF_INET : AF_INET6, rdata, addr) != 1)
+		return -1;
+	memset(zr, 0, sizeof(*zr));
+	zr->rdlen = (uint16_t)len;
+	return (zr->rdata = arena_memdup(b->a, addr, len)) != NULL ? 0 : -1;
+}
+
+static void
+add_rdata(struct zbuild *b, const char *owner_text, uint16_t type,
+	  uint32_t ttl, const char *rdata, const json_t *v, struct brrset *set)
+{
+	char tname[32], *line = NULL;
+	const char *why;
+	ldns_rr *rr = NULL;
+	ldns_status st;
+
+	if (rdata == NULL) {
+		jdoc_err(&b->d, b->err, v, "rdata must be a string");
+		return;
+	}
+	if (set->n >= set->cap) {	/* sized from the JSON: cannot happen */
+		jdoc_err(&b->d, b->err, v, "too many records");
+		return;
+	}
+	/* ldns reads the owner from the same line: an owner it would
+	 * tokenize differently (blanks, parentheses, comments, quotes) takes
+	 * the ldns path, so both paths accept exactly the same records */
+	if (strpbrk(owner_text, " \t\r\n();\"") == NULL && add_address(b, type, rdata, &set->rr[set->n]) == 0) {
+		set->n++;
+		return;
+	}
+	if ((why = family_mismatch(type, rdata)) != NULL) {
+		jdoc_err(&b->d, b->err, v, "%s", why);
+		return;
+	}
+	type_name(type, tname, sizeof(tname));
+	if (asprintf(&line, "%s %u IN %s %s", owner_text, ttl, tname, rdata) < 0)
+		return;
+	st = ldns_rr_new_frm_str(&rr, line, ttl, b->origin, NULL);
+	free(line);
+	if (st != LDNS_STATUS_OK) {
+		jdoc_err(&b->d, b->err, v, "bad %s rdata \"%s\": %s", tname, rdata, ldns_get_errorstr_by_id(st));
+		return;
+	}
+	uint16_t toff;
+	if (rr_to_zrr(b, rr, &set->rr[set->n], &toff) < 0) {
+		jdoc_err(&b->d, b->err, v, "cannot encode %s rdata", tname);
+	} else {
+		if (set->target_off != NULL)
+			set->target_off[set->n] = toff;
+		set->n++;
+	}
+	ldns_rr_free(rr);
+}
+
+
+/* Type key under an owner: "A": "..." | ["..."] | {"ttl": N, "data": [...]} */
+static void
+load_type(struct zbuild *b, struct bnode *n, const char *owner_text, const char *tkey,
+	  const json_t *val, uint32_t owner_ttl)
+{
+	static const char *const keys[] = { "ttl", "data", NULL };
+	uint16_t type = (uint16_t)ldns_get_rr_type_by_name(tkey);
+	uint32_t ttl = owner_ttl;
+	const json_t *data = val, *v;
+	struct brrset *set;
+	size_t i;
+	int fresh;
+
+	if (type == 0 || type == WIRE_T_OPT || type == WIRE_T_ANY || type == WIRE_T_AXFR ||
+	    type == WIRE_T_IXFR) {
+		jdoc_key_err(&b->d, b->err, val, "unknown record type \"%s\"", tkey);
+		return;
+	}
+	if (type == WIRE_T_SOA) {
+		jdoc_key_err(&b->d, b->err, val, "SOA comes from the zone's \"soa\" object");
+		return;
+	}
+	if (json_is_object(val)) {
+		jdoc_check_keys(&b->d, b->err, val, "a record set", keys);
+		ttl = (uint32_t)jdoc_int(&b->d, b->err, val, "ttl", 0, 2147483647, owner_ttl);
+		if ((data = jdoc_get(&b->d, b->err, val, "data", JSON_ARRAY, 1)) == NULL)
+			return;
+	}
+	if (!json_is_string(data) && !json_is_array(data)) {
+		jdoc_err(&b->d, b->err, val, "%s must be a string, a list of strings or {\"ttl\", \"data\"}", tkey);
+		return;
+	}
+	if ((set = brrset_get(b, n, type, ttl, val, json_is_string(data) ? 1 : json_array_size(data),
+			      &fresh)) == NULL)
+		return;
+	if (!fresh) {
+		jdoc_key_err(&b->d, b->err, val, "%s at %s is given twice", tkey, owner_text);
+		return;
+	}
+	if (json_is_string(data))
+		add_rdata(b, owner_text, type, ttl, json_string_value(data), data, set);
+	else
+		json_array_foreach(data, i, v)
+			add_rdata(b, owner_text, type, ttl, json_string_value(v), v, set);
+	if (set->n == 0 && json_is_array(data) && json_array_size(data) == 0)
+		jdoc_err(&b->d, b->err, val, "%s at %s has no data", tkey, owner_text);
+}
+
+static void
+check_cname(struct zbuild *b, const struct bnode *n, const char *owner_text)
+{
+	for (size_t i = 0; i < n->nsets; i++) {
+		const struct brrset *s = &n->sets[i];
+		if (s->type != WIRE_T_CNAME)
+			continue;
+		if (n->nsets > 1 || n->len == b->z->origin_len)
+			jdoc_key_err(&b->d, b->err, s->where, "CNAME at %s beside other data", owner_text);
+		else if (s->n > 1)
+			jdoc_key_err(&b->d, b->err, s->where, "CNAME at %s has more than one target", owner_text);
+	}
+}
+
+static void
+load_owner(struct zbuild *b, const char *key, const json_t *obj)
+{
+	uint8_t wire[DNAME_MAX];
+	char text[DNAME_MAX * 4 + 2];
+	const char *tkey;
+	json_t *val;
+	struct bnode *n;
+	int len;
+
+	if (!json_is_object(obj)) {
+		jdoc_err(&b->d, b->err, obj, "records of %s must be an object of types", key);
+		return;
+	}
+	if ((len = owner_wire(b, key, obj, wire, text, sizeof(text))) < 0)
+		return;
+	if ((n = bnode_get(b, wire, (size_t)len, 0)) == NULL)
+		return;
+	if (n->where != NULL) {
+		jdoc_key_err(&b->d, b->err, obj, "owner %s is given twice", text);
+		return;
+	}
+	n->where = obj;
+	uint32_t ttl = (uint32_t)jdoc_int(&b->d, b->err, obj, "ttl", 0, 2147483647, b->ttl);
+	json_object_foreach((json_t *)obj, tkey, val)
+		if (strcmp(tkey, "ttl") != 0)
+			load_type(b, n, text, tkey, val, ttl);
+	check_cname(b, n, text);
+}
+
+static void
+load_soa(struct zbuild *b, const json_t *root)
+{
+	static const char *const keys[] = { "mname", "rname", "serial", "refresh", "retry",
+					    "expire", "minimum", "ttl", NULL };
+	const json_t *soa = jdoc_get(&b->d, b->err, root, "soa", JSON_OBJECT, 1);
+	const json_t *mname, *rname;
+	char rdata[2048];
+	long long f[5];
+	static const char *const fields[] = { "serial", "refresh", "retry", "expire", "minimum" };
+	static const long long defaults[] = { 1, 3600, 600, 1209600, 300 };
+	struct bnode *apex;
+	struct brrset *set;
+	int fresh;
+
+	if (soa == NULL)
+		return;
+	jdoc_check_keys(&b->d, b->err, soa, "soa", keys);
+	mname = jdoc_get(&b->d, b->err, soa, "mname", JSON_STRING, 1);
+	rname = jdoc_get(&b->d, b->err, soa, "rname", JSON_STRING, 1);
+	for (int i = 0; i < 5; i++)
+		f[i] = jdoc_int(&b->d, b->err, soa, fields[i], 0, 4294967295ll, defaults[i]);
+	uint32_t ttl = (uint32_t)jdoc_int(&b->d, b->err, soa, "ttl", 0, 2147483647, b->ttl);
+	if (mname == NULL || rname == NULL)
+		return;
+	snprintf(rdata, sizeof(rdata), "%s %s %lld %lld %lld %lld %lld", json_string_value(mname),
+		 json_string_value(rname), f[0], f[1], f[2], f[3], f[4]);
+	if ((apex = bnode_get(b, b->z->origin, b->z->origin_len, 1)) == NULL ||
+	    (set = brrset_get(b, apex, WIRE_T_SOA, ttl, soa, 1, &fresh)) == NULL)
+		return;
+	add_rdata(b, b->origin_text, WIRE_T_SOA, ttl, rdata, soa, set);
+	/* RFC 2308 section 5: negative answers live min(SOA TTL, MINIMUM) */
+	b->z->neg_ttl = ttl < f[4] ? ttl : (uint32_t)f[4];
+}
+
+static void
+load_geo_regions(struct zbuild *b, const json_t *arr, struct geo_name *gn)
+{
+	const struct geo_model *m = b->conf->geo;
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(arr, i, v) {
+		int r = json_is_string(v) ? geo_region_find(m, json_string_value(v)) : -1;
+		if (r < 0) {
+			jdoc_err(&b->d, b->err, v, "unknown region %s", json_is_string(v) ? json_string_value(v) : "");
+			continue;
+		}
+		for (int k = 0; k < gn->nregions; k++)
+			if (gn->regions[k] == r) {
+				jdoc_err(&b->d, b->err, v, "region %s is listed twice", json_string_value(v));
+				r = -1;
+				break;
+			}
+		if (r >= 0 && gn->nregions < GEO_MAX_REGIONS)
+			gn->regions[gn->nregions++] = (uint8_t)r;
+	}
+	if (json_array_size(arr) == 0)
+		jdoc_err(&b->d, b->err, arr, "a geo name needs at least one region");
+}
+
+static void
+load_geo_exempt(struct zbuild *b, const json_t *arr, struct geo_name *gn)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(arr, i, v) {
+		int p = json_is_string(v) ? geo_pin_find(b->conf->geo, json_string_value(v)) : -1;
+		if (p < 0)
+			jdoc_err(&b->d, b->err, v, "unknown pin %s", json_is_string(v) ? json_string_value(v) : "");
+		else
+			gn->exempt |= 1u << p;
+	}
+}
+
+static enum geo_all_down
+parse_all_down(struct zbuild *b, const json_t *v)
+{
+	const char *s = json_string_value(v);
+
+	if (s == NULL || strcmp(s, "serve-all") == 0)
+		return GEO_ALL_DOWN_SERVE_ALL;
+	if (strcmp(s, "servfail") == 0)
+		return GEO_ALL_DOWN_SERVFAIL;
+	if (strcmp(s, "nodata") == 0)
+		return GEO_ALL_DOWN_NODATA;
+	jdoc_err(&b->d, b->err, v, "all_down must be serve-all, servfail or nodata");
+	return GEO_ALL_DOWN_SERVE_ALL;
+}
+
+static void
+check_residency(struct zbuild *b, const json_t *obj, const struct geo_name *gn, const char *text)
+{
+	int pin;
+
+	if (geo_name_check_residency(b->conf->geo, gn, &pin) == 0)
+		return;
+	jdoc_key_err(&b->d, b->err, obj,
+		     "geo name %s is governed by pin %s but lists none of its regions "
+		     "(add one, or list the pin in \"exempt\")", text, geo_pin_name(b->conf->geo, pin));
+}
+
+static void
+load_geo_name(struct zbuild *b, const char *key, const json_t *obj)
+{
+	static const char *const keys[] = { "regions", "ttl", "max_regions", "all_down", "exempt", NULL };
+	uint8_t wire[DNAME_MAX];
+	char text[DNAME_MAX * 4 + 2];
+	const json_t *regions, *exempt, *all_down;
+	struct zone_geo *g;
+	struct bnode *n;
+	int len;
+
+	if (!json_is_object(obj)) {
+		jdoc_err(&b->d, b->err, obj, "geo name %s must be an object", key);
+		return;
+	}
+	jdoc_check_keys(&b->d, b->err, obj, "a geo name", keys);
+	if ((len = owner_wire(b, key, obj, wire, text, sizeof(text))) < 0)
+		return;
+	if ((n = bnode_get(b, wire, (size_t)len, 0)) == NULL || (g = arena_alloc(b->a, sizeof(*g))) == NULL)
+		return;
+	if (n->geo != NULL) {
+		jdoc_key_err(&b->d, b->err, obj, "geo name %s is given twice", text);
+		return;
+	}
+	g->name = arena_strdup(b->a, text);
+	g->zone = arena_strdup(b->a, b->origin_text);
+	g->ttl = (uint32_t)jdoc_int(&b->d, b->err, obj, "ttl", 0, 2147483647, GEO_DEFAULT_TTL);
+	if ((regions = jdoc_get(&b->d, b->err, obj, "regions", JSON_ARRAY, 1)) != NULL)
+		load_geo_regions(b, regions, &g->gn);
+	g->gn.max_regions = (uint8_t)jdoc_int(&b->d, b->err, obj, "max_regions", 1, GEO_MAX_REGIONS, 1);
+	if ((all_down = jdoc_get(&b->d, b->err, obj, "all_down", JSON_STRING, 0)) != NULL)
+		g->gn.all_down = parse_all_down(b, all_down);
+	if ((exempt = jdoc_get(&b->d, b->err, obj, "exempt", JSON_ARRAY, 0)) != NULL)
+		load_geo_exempt(b, exempt, &g->gn);
+	if (g->gn.nregions > 0)
+		check_residency(b, obj, &g->gn, text);
+	n->geo = g;
+	n->geo_where = obj;
+}
+
+/* A geo owner answers A and AAAA itself; static ones beside it would be
+ * ambiguous, and a CNAME would hide it. */
+static void
+check_geo_owner(struct zbuild *b, const struct bnode *n)
+{
+	for (size_t i = 0; i < n->nsets; i++) {
+		uint16_t t = n->sets[i].type;
+		if (t == WIRE_T_A || t == WIRE_T_AAAA || t == WIRE_T_CNAME)
+			jdoc_key_err(&b->d, b->err, n->sets[i].where,
+				     "geo name %s cannot also have %s records", n->geo->name,
+				     t == WIRE_T_A ? "A" : t == WIRE_T_AAAA ? "AAAA" : "CNAME");
+	}
+}
+
+/* Every ancestor of an owner up to the origin exists as a node, so that
+ * lookups find the closest encloser and empty non-terminals answer NODATA. */
+static int
+add_empty_nonterminals(struct zbuild *b)
+{
+	size_t n = b->nnodes;
+
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *p = b->order[i]->name;
+		size_t len = b->order[i]->len;
+		while (len > b->z->origin_len) {
+			len -= (size_t)*p + 1;
+			p += *p + 1;
+			if (bnode_find(b, p, len) != NULL)
+				break;
+			/* the parent's name is the tail of the child's */
+			if (bnode_get(b, p, len, 1) == NULL)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int
+cmp_type(const void *a, const void *b)
+{
+	const struct zone_rrset *x = a, *y = b;
+
+	return (int)x->type - (int)y->type;
+}
+
+static int
+copy_rrsets(struct zbuild *b, const struct bnode *bn, struct zone_node *zn)
+{
+	zn->nrrsets = (uint16_t)bn->nsets;
+	if (bn->nsets == 0)
+		return 0;
+	if ((zn->rrsets = arena_alloc(b->a, bn->nsets * sizeof(*zn->rrsets))) == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < bn->nsets; i++) {
+		const struct brrset *s = &bn->sets[i];
+		struct zone_rrset *d = &zn->rrsets[i];
+		d->type = s->type;
+		d->ttl = s->ttl;
+		d->count = (uint16_t)s->n;
+		d->rr = s->rr;		/* built in the zone's arena */
+		b->z->nrecords += s->n;
+	}
+	qsort(zn->rrsets, zn->nrrsets, sizeof(*zn->rrsets), cmp_type);
+	return 0;
+}
+
+/* Orders b->order by label count (parents first), in linear time. */
+static int
+sort_by_depth(struct zbuild *b)
+{
+	size_t count[DNAME_MAX + 1] = { 0 }, at = 0;
+	struct bnode **sorted = malloc((b->nnodes + 1) * sizeof(*sorted));
+
+	if (sorted == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < b->nnodes; i++)
+		count[b->order[i]->labels]++;
+	for (size_t d = 0; d <= DNAME_MAX; d++) {
+		size_t c = count[d];
+		count[d] = at;
+		at += c;
+	}
+	for (size_t i = 0; i < b->nnodes; i++)
+		sorted[count[b->order[i]->labels]++] = b->order[i];
+	memcpy(b->order, sorted, b->nnodes * sizeof(*sorted));
+	free(sorted);
+	return 0;
+}
+
+/* Parent, wildcard and cut links; parents come first (sorted by depth). */
+static void
+link_node(struct zbuild *b, struct bnode *bn)
+{
+	struct zone_node *zn = bn->final;
+
+	if (bn->len == b->z->origin_len) {
+		zn->flags |= ZONE_NODE_APEX;
+		b->z->apex = zn;
+		return;
+	}
+	const uint8_t *pname = dname_parent(bn->name);
+	struct bnode *p = bnode_find(b, pname, bn->len - (size_t)bn->name[0] - 1);
+	zn->parent = p->final;
+	if (bn->name[0] == 1 && bn->name[1] == '*') {
+		zn->flags |= ZONE_NODE_WILD;
+		p->final->wildcard = zn;
+	}
+	if (zone_rrset_get(zn, WIRE_T_NS) != NULL)
+		zn->flags |= ZONE_NODE_DELEG;
+	zn->cut = p->final->cut ? p->final->cut : (zn->flags & ZONE_NODE_DELEG) ? zn : NULL;
+}
+
+static void
+link_targets(struct zbuild *b, struct bnode *bn)
+{
+	uint8_t t[DNAME_MAX];
+
+	for (size_t i = 0; i < bn->nsets; i++) {
+		struct brrset *s = &bn->sets[i];
+		if (s->target_off == NULL)
+			continue;
+		for (size_t j = 0; j < s->n; j++) {
+			if (s->target_off[j] == NO_TARGET)
+				continue;
+			/* an uncompressed name ldns wrote: copy it, lowercased */
+			memcpy(t, s->rr[j].rdata + s->target_off[j], s->rr[j].rdlen - s->target_off[j] < DNAME_MAX ?
+			       s->rr[j].rdlen - s->target_off[j] : DNAME_MAX);
+			dname_lower(t);
+			if (*t == 0 || !dname_is_under(t, b->z->origin))
+				continue;
+			struct bnode *tn = bnode_find(b, t, dname_len(t));
+			if (tn != NULL)
+				s->rr[j].target = tn->final;	/* the zone's own rr array */
+		}
+	}
+}
+
+static int
+finalize(struct zbuild *b)
+{
+	struct zone *z = b->z;
+	size_t nb = 16;
+
+	if (add_empty_nonterminals(b) < 0)
+		return -ENOMEM;
+	while (nb < b->nnodes * 2)
+		nb <<= 1;
+	z->nbuckets = nb;
+	struct zone_node *nodes = arena_alloc(b->a, (b->nnodes + 1) * sizeof(*nodes));
+	if ((z->buckets = arena_alloc(b->a, nb * sizeof(*z->buckets))) == NULL || nodes == NULL ||
+	    sort_by_depth(b) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < b->nnodes; i++) {
+		struct bnode *bn = b->order[i];
+		struct zone_node *zn = &nodes[i];
+		zn->name = bn->name;
+		if (copy_rrsets(b, bn, zn) < 0)
+			return -ENOMEM;
+		zn->namelen = bn->len;
+		zn->geo = bn->geo;
+		bn->final = zn;
+		size_t h = dname_hash(zn->name, zn->namelen) & (nb - 1);
+		zn->hnext = z->buckets[h];
+		z->buckets[h] = zn;
+		link_node(b, bn);
+	}
+	for (size_t i = 0; i < b->nnodes; i++)
+		link_targets(b, b->order[i]);
+	z->nnodes = b->nnodes;
+	z->soa = zone_rrset_get(z->apex, WIRE_T_SOA);
+	return 0;
+}
+
+static int
+load_origin(struct zbuild *b, const json_t *root)
+{
+	const json_t *o = jdoc_get(&b->d, b->err, root, "origin", JSON_STRING, 1);
+	const char *s;
+	size_t len;
+
+	if (o == NULL)
+		return -1;
+	s = json_string_value(o);
+	len = strlen(s);
+	if (len == 0 || s[len - 1] != '.' || len >= sizeof(b->origin_text) ||
+	    (b->origin = ldns_dname_new_frm_str(s)) == NULL) {
+		jdoc_err(&b->d, b->err, o, "origin must be an absolute domain name ending in a dot");
+		return -1;
+	}
+	snprintf(b->origin_text, sizeof(b->origin_text), "%s", s);
+	b->z->origin_len = (uint8_t)ldns_rdf_size(b->origin);
+	uint8_t *w = arena_memdup(b->a, ldns_rdf_data(b->origin), b->z->origin_len);
+	if (w == NULL)
+		return -1;
+	dname_lower(w);
+	b->z->origin = w;
+	return 0;
+}
+
+static void
+load_root(struct zbuild *b)
+{
+	static const char *const keys[] = { "origin", "ttl", "soa", "records", "geo", NULL };
+	const json_t *root = b->d.root, *records, *geo, *v;
+	const char *key;
+
+	if (!json_is_object(root)) {
+		jdoc_err(&b->d, b->err, root, "a zone file must be a JSON object");
+		return;
+	}
+	jdoc_check_keys(&b->d, b->err, root, "the zone", keys);
+	if (load_origin(b, root) < 0)
+		return;
+	b->ttl = (uint32_t)jdoc_int(&b->d, b->err, root, "ttl", 0, 2147483647, 3600);
+	load_soa(b, root);
+	if ((records = jdoc_get(&b->d, b->err, root, "records", JSON_OBJECT, 0)) != NULL) {
+		/* size the table once for every owner */
+		if (btab_reserve(b, json_object_size(records) + 1) < 0) {
+			jdoc_err(&b->d, b->err, records, "out of memory");
+			return;
+		}
+		json_object_foreach((json_t *)records, key, v)
+			load_owner(b, key, v);
+	}
+	if ((geo = jdoc_get(&b->d, b->err, root, "geo", JSON_OBJECT, 0)) != NULL)
+		json_object_foreach((json_t *)geo, key, v)
+			load_geo_name(b, key, v);
+	for (size_t i = 0; i < b->nnodes; i++)
+		if (b->order[i]->geo != NULL)
+			check_geo_owner(b, b->order[i]);
+}
+
+/* Frees the JSON tree (once) and hands its pages back to the kernel:
+ * blocks allocated meanwhile keep the heap's top from shrinking by itself. */
+static void
+release_tree(struct jdoc *d)
+{
+	int had = d->root != NULL || d->pos != NULL;
+
+	jdoc_fini(d);
+#ifdef __GLIBC__
+	mallopt(M_MXFAST, 64 * sizeof(size_t) / 4);	/* glibc's DEFAULT_MXFAST */
+	if (had)
+		malloc_trim(0);
+#else
+	(void)had;
+#endif
+}
+
+struct zone *
+zload_zone(struct arena *a, const struct dnsd_conf *conf, const char *file, struct dnsd_err *err)
+{
+	struct zbuild b = { .err = err, .a = a, .conf = conf };
+	int before = err->count;
+	struct zone *z = NULL;
+
+	if ((b.z = arena_alloc(a, sizeof(*b.z))) == NULL || (b.ba = arena_new()) == NULL ||
+	    (b.buf = ldns_buffer_new(512)) == NULL) {
+		arena_free(b.ba);
+		dnsd_err_add(err, "%s: out of memory", file);
+		return NULL;
+	}
+	b.z->file = arena_strdup(a, file);
+#ifdef __GLIBC__
+	/* The JSON tree is millions of small blocks.  Freed into fastbins
+	 * they would stay unmerged until a later consolidation walks them all
+	 * again (0.7 s for a 1,000,000-record zone); without fastbins each
+	 * merges with its neighbours as it is freed, in the order it was
+	 * allocated.  Restored to glibc's default in release_tree(). */
+	mallopt(M_MXFAST, 0);
+#endif
+	if (jdoc_load(&b.d, file, err) == 0) {
+		load_root(&b);
+		/* every message that needs a position is out: the tree goes
+		 * before the final nodes are laid out, which lowers the peak */
+		release_tree(&b.d);
+		if (err->count == before && finalize(&b) < 0)
+			dnsd_err_add(err, "%s: out of memory", file);
+		if (err->count == before)
+			z = b.z;
+	}
+	release_tree(&b.d);
+	free(b.order);
+	free(b.tab);
+	arena_free(b.ba);
+	ldns_buffer_free(b.buf);
+	ldns_rdf_deep_free(b.origin);
+	return z;
+}
+
+void
+zload_describe_pins(const struct zone *z, const struct dnsd_conf *conf, FILE *out)
+{
+	char name[DNAME_MAX * 4 + 2];
+
+	for (size_t i = 0; i < z->nbuckets; i++)
+		for (const struct zone_node *n = z->buckets[i]; n; n = n->hnext) {
+			if (n->geo == NULL)
+				continue;
+			dname_to_text(n->name, name, sizeof(name));
+			for (size_t p = 0; p < geo_pin_count(conf->geo); p++) {
+				int governed = !(n->geo->gn.exempt & (1u << p));
+				fprintf(out, "pin %s %s %s\n", geo_pin_name(conf->geo, (int)p),
+					governed ? "governs" : "exempts", name);
+			}
+		}
+}

@@ -1,0 +1,131 @@
+/*
+ * zone.h -- the read side of a loaded zone set: nodes, RRsets and
+ * prepared rdata, all in a snapshot's arena (zload.h builds them).
+ * Read-only once published; workers read it without locks and never
+ * allocate here.
+ */
+#ifndef DNSD_ZONE_H
+#define DNSD_ZONE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dnsd/proto/dname.h"
+#include "geo/geo.h"
+
+struct zone_node;
+
+/* One record's rdata in wire form, names uncompressed.  For the types
+ * RFC 3597 allows us to compress (NS CNAME PTR MX SOA) comp_off lists the
+ * names inside rdata so the answer can point them at earlier names. */
+struct zone_rr {
+	const uint8_t *rdata;
+	uint16_t rdlen;
+	uint8_t ncomp;
+	uint16_t comp_off[2];
+	const struct zone_node *target;	/* NS/MX/SRV target in the zone, for additional */
+};
+
+/* The answer to a query for exactly an RRset's owner and type, prepared
+ * at load by the query builder itself (query_prepare): the sections that
+ * follow a question of the owner's length at offset 12, names compressed
+ * against that question, with their counts and the header bits.  Valid
+ * for any case of the name, any ID and flags; OPT is appended after. */
+struct zone_prepared {
+	const uint8_t *bytes;
+	uint16_t len;
+	uint16_t count[3];	/* answer, authority, additional */
+	uint8_t aa;
+	uint8_t rcode;
+};
+
+/* The SOA of a negative answer (NXDOMAIN, NODATA), prepared for a
+ * question that is the origin itself.  Every compression pointer in it
+ * aims at or after the question, so for a question k bytes longer than
+ * the origin each one moves by k: reloc lists where they are. */
+#define ZONE_NEG_RELOC 4
+struct zone_negative {
+	const uint8_t *bytes;
+	uint16_t len;
+	uint8_t nreloc;
+	uint16_t reloc[ZONE_NEG_RELOC];
+};
+
+struct zone_rrset {
+	uint16_t type;
+	uint16_t count;
+	uint32_t ttl;
+	struct zone_rr *rr;
+	const struct zone_prepared *prepared;	/* NULL: built per query */
+};
+
+/* A geo-routed owner: answers A and AAAA from its regions. */
+struct zone_geo {
+	struct geo_name gn;
+	uint32_t ttl;
+	const char *name;	/* presentation form, for metrics and logs */
+	const char *zone;	/* the zone's origin, presentation form */
+	uint32_t id;		/* index in the snapshot's geo name list */
+};
+
+enum {
+	ZONE_NODE_APEX = 1,
+	ZONE_NODE_DELEG = 2,	/* NS below the apex: a zone cut */
+	ZONE_NODE_WILD = 4,	/* first label is "*" */
+};
+
+struct zone_node {
+	const uint8_t *name;		/* lowercase wire form */
+	uint8_t namelen;
+	uint8_t flags;
+	uint16_t nrrsets;
+	struct zone_rrset *rrsets;	/* sorted by type */
+	struct zone_node *parent;	/* NULL at the apex */
+	struct zone_node *wildcard;	/* the "*" child, if any */
+	struct zone_node *cut;		/* topmost delegation at or above, NULL if none */
+	const struct zone_geo *geo;
+	struct zone_node *hnext;	/* hash chain */
+};
+
+struct zone {
+	const uint8_t *origin;		/* lowercase wire form */
+	uint8_t origin_len;
+	const char *file;
+	struct zone_node *apex;
+	const struct zone_rrset *soa;
+	uint32_t neg_ttl;		/* RFC 2308: min(SOA TTL, SOA MINIMUM) */
+	const struct zone_negative *neg;	/* NULL: built per query */
+	size_t nbuckets;		/* power of two */
+	struct zone_node **buckets;
+	size_t nnodes, nrecords;
+	struct zone *hnext;		/* zone_set hash chain */
+};
+
+struct zone_set {
+	size_t nzones;
+	struct zone **zones;
+	size_t nbuckets;		/* apex hash, power of two */
+	struct zone **buckets;
+	size_t max_origin_len;		/* no longer suffix can be an origin */
+};
+
+/* The zone holding qname (longest matching origin), or NULL. */
+const struct zone *zone_set_find(const struct zone_set *zs, const uint8_t *qname, size_t len);
+
+/* Node with exactly this lowercase name, or NULL. */
+const struct zone_node *zone_node_find(const struct zone *z, const uint8_t *name, size_t len);
+
+/* Result of looking a name up in a zone (RFC 1034 4.3.2 with RFC 4592). */
+struct zone_lookup {
+	const struct zone_node *node;		/* exact match, NULL if none */
+	const struct zone_node *encloser;	/* closest encloser when no exact match */
+	const struct zone_node *cut;		/* delegation on the way, or NULL */
+};
+
+/* name must lie in z (lowercase wire form). */
+void zone_lookup(const struct zone *z, const uint8_t *name, size_t len, struct zone_lookup *out);
+
+/* RRset of the given type at a node, or NULL. */
+const struct zone_rrset *zone_rrset_get(const struct zone_node *n, uint16_t type);
+
+#endif
