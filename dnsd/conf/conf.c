@@ -1,5 +1,5 @@
 /*
- * conf.c -- load and validate the server config (SPEC 5a).  Load time only;
+ * conf.c -- load and validate the server config (README, "Server config").  Load time only;
  * builds the geo model (pins, regions, networks, GeoIP) that routing reads.
  */
 #include <arpa/inet.h>
@@ -13,7 +13,7 @@
 #include "dnsd/conf/conf.h"
 #include "dnsd/util/jdoc.h"
 
-/* Defaults of SPEC 5a. */
+/* Defaults: README, "Server config". */
 #define DEF_UDP_PAYLOAD 1232	/* DNS flag day 2020: no IP fragmentation */
 #define DEF_TCP_CLIENTS 1024
 #define DEF_TCP_PER_ADDR 16

@@ -1,5 +1,5 @@
 /*
- * conf.h -- the server config (SPEC 5a) as an immutable struct.  Loaded on
+ * conf.h -- the server config (README, "Server config") as an immutable struct.  Loaded on
  * the main or control thread; once loaded nothing writes it, so any thread
  * may read it for as long as the snapshot holding it lives.
  */

@@ -28,7 +28,7 @@
 #include "dnsd/proto/wire.h"
 #include "dnsd/zone/zload.h"
 
-#define GEO_DEFAULT_TTL 30	/* SPEC 5b: short, so failover reaches clients fast */
+#define GEO_DEFAULT_TTL 30	/* README "Zone files": short, so failover reaches clients fast */
 
 #define NO_TARGET 0xffff
 

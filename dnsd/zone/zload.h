@@ -1,5 +1,5 @@
 /*
- * zload.h -- build a zone (zone.h) from a zone JSON file (SPEC 5b).  Load
+ * zload.h -- build a zone (zone.h) from a zone JSON file (README, "Zone files").  Load
  * time only, on the thread doing a load or reload; uses ldns to parse
  * rdata in presentation form and encode it to wire form.
  */
