@@ -38,9 +38,8 @@ geo_unit_vec(double lat, double lon, double v[3])
 	v[2] = sin(p);
 }
 
-/* docs/residency.md §2: the pin listing the client's country wins over
- * the pin listing its continent; a continent-only record uses its
- * continent. */
+/* docs/residency.md §2: a country's pin beats its continent's pin; a
+ * record naming only a continent is pinned by that continent. */
 static int
 client_pin(const struct geo_model *m, const struct geo_location *loc)
 {
