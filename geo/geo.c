@@ -197,7 +197,7 @@ nets_push(struct geo_nets *t, const struct geo_net *e)
 	return 0;
 }
 
-/* A `country` entry locates as the country's centroid (SPEC 6 step 2). */
+/* A `country` entry locates as the country's centroid (docs/routing.md §3). */
 static void
 place_country(struct geo_place *p, const char *cc)
 {
@@ -296,8 +296,7 @@ int
 geo_name_check_residency(const struct geo_model *m, const struct geo_name *n, int *pin)
 {
 	/* Every pin governs every name it is not exempted from, even a pin
-	 * with no countries yet: SPEC 5b asks for the proof per pin, and a
-	 * pin gaining a country later must not silently route abroad. */
+	 * with no countries yet (docs/residency.md §3). */
 	for (size_t p = 0; p < m->npins; p++) {
 		if (n->exempt & (UINT32_C(1) << p))
 			continue;

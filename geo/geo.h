@@ -47,7 +47,7 @@ struct geo_location {
 	double unit[3];
 	int region;		/* region index from a networks entry, -1 none */
 	struct geo_addr net;	/* the entry or GeoIP network that located it */
-	unsigned scope;		/* SPEC 6 step 6 over networks + GeoIP */
+	unsigned scope;		/* scope prefix of networks + GeoIP (docs/routing.md §8) */
 };
 
 struct geo_rtt;	/* geo/latency.h */
@@ -130,14 +130,15 @@ enum geo_pin_mode geo_pin_mode_get(const struct geo_model *m, int pin);
  * set to the first offending pin. */
 int geo_name_check_residency(const struct geo_model *m, const struct geo_name *n, int *pin);
 
-/* Locate a client (SPEC 6 steps 1-2 and the networks/GeoIP part of step 6).
- * Never fails: an unlocated client has via == GEO_LOC_NONE.  A networks
- * `region` entry sets region, via = GEO_LOC_NETWORKS and net, and GeoIP
- * still fills country, continent and coordinates (pins still apply). */
+/* Locate a client (docs/routing.md §2-3) and work out the networks and
+ * GeoIP part of its scope (§8).  Never fails: an unlocated client has
+ * via == GEO_LOC_NONE.  A networks `region` entry sets region, via =
+ * GEO_LOC_NETWORKS and net, and GeoIP still fills country, continent and
+ * coordinates (pins still apply). */
 void geo_locate(const struct geo_model *m, const struct geo_addr *client, struct geo_location *out);
 
-/* Decide for one name and family (SPEC 6 steps 3-6).  Deterministic; never
- * allocates.  With view->rtt set, candidates with a fresh RTT for the
+/* Decide for one name and family (docs/routing.md §4-9).  Deterministic;
+ * never allocates.  With view->rtt set, candidates with a fresh RTT for the
  * client's network rank first by it (ignored when view->rtt was looked up
  * in a table built for another model), and out->scope is the longer of the
  * location's scope and view->rtt->scope; else out->scope is loc->scope. */

@@ -49,7 +49,7 @@ struct geo_place {
  */
 struct geo_georec {
 	uint32_t offset;	/* data-section offset: the key */
-	struct geo_place place;	/* centroids already filled in (SPEC 6 step 2) */
+	struct geo_place place;	/* centroids already filled in (docs/routing.md §3) */
 };
 
 struct geo_georecs {

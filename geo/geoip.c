@@ -44,7 +44,7 @@ addr_to_sockaddr(const struct geo_addr *a, union geoip_sockaddr *u)
 }
 
 /* libmaxminddb counts an IPv4 lookup's netmask in the IPv6 tree; the ECS
- * scope must be in the query's family (SPEC 6 step 6). */
+ * scope must be in the query's family (docs/routing.md §8). */
 static unsigned
 family_netmask(const struct geo_model *m, const struct geo_addr *client, unsigned netmask)
 {

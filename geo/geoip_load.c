@@ -172,15 +172,8 @@ verify_record_ptr(struct verify *v, uint8_t type, const MMDB_entry_s *e)
 	return verify_record(v, e->offset);
 }
 
-/*
- * Every node of the tree, in index order: reachability does not matter,
- * libmaxminddb bounds a lookup by the address length, so a loop cannot
- * hang a worker, and a bad node anywhere means a bad file.  Index order
- * also meets every record a lookup can end on exactly once per pointing
- * node, aliased subtrees included (an IPv6 tree's ::ffff:0:0/96 and
- * 2002::/16 point at the IPv4 one), with no walk to keep from repeating.
- * A record pointed at only from unreachable nodes costs a table entry.
- */
+/* Every node of the tree, in index order, reachable or not
+ * (docs/routing.md §3). */
 static int
 verify_tree(struct verify *v)
 {
@@ -201,16 +194,9 @@ verify_tree(struct verify *v)
 	return 0;
 }
 
-/*
- * Cost: one pass over node_count nodes plus one full decode per distinct
- * data record, a bitmap of data_section_size / 8 bytes while it runs, and
- * a table of 56 bytes per distinct record plus 8 to 16 bytes of slots,
- * kept with the database.  The test databases take well under a
- * millisecond; a City database of 500,000 networks (5.4 million nodes,
- * 450,000 distinct records, 77 MB) about a third of a second, a fifth of
- * it for the table, which keeps 29 MB.  Once per load, on the loading
- * thread.
- */
+/* Once per load, on the loading thread: one pass over the nodes, one
+ * decode per distinct record, a bitmap of data_section_size / 8 bytes
+ * while it runs (figures: docs/routing.md §3). */
 static int
 geoip_verify(const MMDB_s *db, struct geo_georecs *recs, char *err, size_t errlen)
 {

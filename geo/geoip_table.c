@@ -15,10 +15,10 @@
  * stay around 1.5 on a hit, and the slots cost 8 to 16 bytes a record. */
 #define GEORECS_MIN_BITS 4
 
-/* SPEC 6 step 2: City records carry coordinates; Country records get the
- * country's centroid; a continent-only record the continent's.  The
- * continent comes from the table when the record names only a country.
- * Without coordinates lat, lon and unit stay 0. */
+/* docs/routing.md §3: City records carry coordinates; Country records
+ * get the country's centroid; a continent-only record the continent's.
+ * The continent comes from the table when the record names only a
+ * country.  Without coordinates lat, lon and unit stay 0. */
 void
 geo_place_from_rec(const struct geo_rec *r, struct geo_place *p)
 {

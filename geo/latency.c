@@ -1,19 +1,8 @@
 /*
  * latency.c -- the latency table: the master (control thread, allocates)
  * and the published read-only table (workers: lookups never allocate and
- * take no lock).  See geo/latency.h for the contract.
- *
- * Master: a chained hash map keyed by (family, prefix, region name) to
- * {smoothed RTT, last report time}, threaded on one LRU list ordered by
- * report recency.  A report is O(1) expected; expiry and eviction pop the
- * least recently reported end, O(1) per entry dropped.  Region names are
- * interned (a handful of distinct names), so an entry is 64 bytes.
- *
- * Published table: per family, per prefix length (longest first), an array
- * of networks sorted by address; each network points at its per-region
- * values.  Lookup binary-searches each length present: O(L log n) with L
- * distinct lengths (one or two in practice: /24 and /48 probes), about 17
- * comparisons per length for 100,000 prefixes.
+ * take no lock).  Contract in geo/latency.h; layout and costs in
+ * docs/routing.md §10.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -94,6 +83,7 @@ key_common(struct key a, struct key b)
 
 /* --- master table ----------------------------------------------------------- */
 
+/* 64 bytes: the region name is an index into interned names. */
 struct lat_entry {
 	struct lat_entry *hnext;		/* hash chain */
 	struct lat_entry *older, *newer;	/* LRU list by report recency */
@@ -711,15 +701,8 @@ lookup_hit(const struct geo_rtt_table *tab, const struct rtt_net *net, unsigned 
 	}
 }
 
-/*
- * Per length, longest first: the client's network of that length is
- * either published (it holds the client: the scope is at least that long;
- * a hit if it has fresh data) or not.  Among that length's networks not
- * holding the client, the one sharing most leading bits with it is a
- * neighbour of its sorted position, so two comparisons find the "one bit
- * more than shared" part of the scope.  Once a hit is found every shorter
- * length adds at most its own length, which the hit already exceeds.
- */
+/* Per prefix length, longest first, until a hit; the scope from the
+ * sorted neighbours (docs/routing.md §8). */
 int
 geo_rtt_lookup(const struct geo_rtt_table *tab, const struct geo_addr *client, double now,
 		struct geo_rtt *out)

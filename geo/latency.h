@@ -1,7 +1,7 @@
 /*
- * latency.h -- the latency table (SPEC 8; SPEC 6 steps 4 and 6): probe
- * reports of RTT per (prefix, region), smoothed and expiring, and the
- * read-only copy query workers rank by.
+ * latency.h -- the latency table (docs/routing.md §10; ranking §5, scope
+ * §8): probe reports of RTT per (prefix, region), smoothed and expiring,
+ * and the read-only copy query workers rank by.
  *
  * Two objects.  struct geo_latency, the master table, takes reports on the
  * control thread only; it allocates and is not thread-safe.  struct
@@ -22,7 +22,7 @@
 
 #include "geo/geo.h"
 
-/* One probe report, as the control API hands it over (SPEC 8). */
+/* One probe report, as the control API hands it over. */
 struct geo_latency_item {
 	struct geo_addr prefix;		/* the probe's network; bits past it zero */
 	char region[GEO_NAME_MAX];	/* a region name of the current model */
@@ -48,7 +48,7 @@ struct geo_latency_entry {
  * the table's ECS scope contribution.  Plain value on the worker's stack. */
 struct geo_rtt {
 	int hit;			/* 1: net and rtt_ms are valid */
-	unsigned scope;			/* SPEC 6 step 6 prefix of this table; set on a miss too */
+	unsigned scope;			/* scope prefix (docs/routing.md §8); set on a miss too */
 	struct geo_addr net;		/* the reported prefix that matched */
 	const struct geo_model *model;	/* the model rtt_ms is indexed by */
 	double rtt_ms[GEO_MAX_REGIONS];	/* by region index; < 0: no fresh data */
@@ -59,8 +59,8 @@ struct geo_rtt_table;
 
 /* A master table holding at most max_entries (prefix, region) entries
  * (>= 1), each expiring max_age seconds (> 0) after its last report;
- * ewma_weight in (0, 1] is the weight of a new report (SPEC 5a).  NULL on
- * bad arguments or out of memory.  Control thread only. */
+ * ewma_weight in (0, 1] is the weight of a new report.  NULL on bad
+ * arguments or out of memory.  Control thread only. */
 struct geo_latency *geo_latency_new(size_t max_entries, double max_age, double ewma_weight);
 void geo_latency_free(struct geo_latency *t);	/* accepts NULL */
 
@@ -109,11 +109,11 @@ void geo_rtt_table_free(struct geo_rtt_table *tab);	/* accepts NULL */
  * zero and the prefix itself is not used, as in geo_locate()): on a hit,
  * hit = 1, net = the longest published prefix holding the client that has
  * a report younger than max_age at now, rtt_ms[] its fresh RTTs by region
- * index; out->scope always (SPEC 6 step 6): the longest of every published
- * prefix holding the client and, for every published prefix not holding
- * it, one bit more than it shares with the client.  Published entries that
- * expired since still shape the scope (a longer scope is never wrong) until
- * the next publish drops them.  Returns out->hit.
+ * index; out->scope always (docs/routing.md §8): the longest of every
+ * published prefix holding the client and, for every published prefix not
+ * holding it, one bit more than it shares with the client.  Published
+ * entries that expired since still shape the scope (a longer scope is
+ * never wrong) until the next publish drops them.  Returns out->hit.
  * O(L log n): L distinct prefix lengths of the family, n prefixes.
  */
 int geo_rtt_lookup(const struct geo_rtt_table *tab, const struct geo_addr *client, double now,

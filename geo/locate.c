@@ -1,7 +1,7 @@
 /*
- * locate.c -- where a client is (SPEC 6 steps 1-2) and which prefix around
- * it every table consulted agrees on (step 6).  Runs on workers against a
- * read-only model: no allocation, no lock.
+ * locate.c -- where a client is (docs/routing.md §2-3) and which prefix
+ * around it every table consulted agrees on (§8).  Runs on workers
+ * against a read-only model: no allocation, no lock.
  */
 #include <string.h>
 
@@ -9,23 +9,12 @@
 
 struct nets_match {
 	const struct geo_net *hit;	/* longest entry holding the client */
-	unsigned scope;			/* step 6 prefix of the networks table */
+	unsigned scope;			/* the networks table's scope prefix */
 };
 
-/*
- * One pass finds the longest entry holding the client and the step 6
- * prefix.  An entry that does not hold the client shares c < its prefix
- * leading bits with it; a prefix around the client holds that entry only
- * when it is at most c long, so the prefix must be at least c + 1.  On a
- * miss that is the answer; on a hit the entry's own prefix is the floor,
- * and the c + 1 of the more specific entries inside it extends it.
- * Entries not inside the hit share fewer bits than its prefix and so never
- * raise it.  The client counts as an address: ECS bits past the source
- * prefix are zero (SPEC 6 step 1), exactly as GeoIP is asked.
- *
- * XXX a linear scan: right for the tens or hundreds of hand-written
- * overrides this table holds; a prefix tree built at load if it grows.
- */
+/* One pass: the longest entry holding the client, and the scope prefix
+ * (docs/routing.md §8).  XXX a linear scan: fine for hand-written
+ * overrides, a prefix tree built at load if the table grows. */
 static void
 nets_match(const struct geo_nets *t, const struct geo_addr *client, struct nets_match *nm)
 {
@@ -57,24 +46,8 @@ location_init(struct geo_location *out, const struct geo_addr *client)
 	out->net.family = client != NULL && client->family == 6 ? 6 : 4;
 }
 
-/*
- * A `country` entry locates the client as that country (its centroid) and
- * ends the search: GeoIP is not consulted and adds nothing to the scope.
- *
- * A `region` entry locates nothing by itself.  Reading SPEC 5a "that
- * region ranks first for that network, pins still apply" and step 4 "(if
- * it is a candidate)": the client is still located by GeoIP so that its
- * pin applies and the other regions rank by distance; loc.region carries
- * the override.  via is GEO_LOC_NETWORKS and net is the entry, as the
- * entry is what the operator wrote for this client; country, continent
- * and coordinates are GeoIP's if it knows the client, else empty.
- * Both tables were consulted, so the scope is the longer of the two.
- *
- * Step 6 taken literally yields scope 0 only when neither table splits
- * the client's family (no entry of the family, a GeoIP tree with one
- * record for it), that is when every client of the family is located
- * alike; so no floor is added, and a client-dependent answer is never 0.
- */
+/* `country` entries end the search; `region` entries still ask GeoIP
+ * (docs/routing.md §3); no floor under the scope (§8). */
 void
 geo_locate(const struct geo_model *m, const struct geo_addr *client, struct geo_location *out)
 {

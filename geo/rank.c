@@ -1,8 +1,9 @@
 /*
- * rank.c -- the routing decision for one geo name and family (SPEC 6
- * steps 3-6): residency, ranking, selection, all_down policies.  Runs on
- * workers against a read-only model; fills the caller's decision in place,
- * never allocates, and breaks every tie by the name's region order.
+ * rank.c -- the routing decision for one geo name and family
+ * (docs/routing.md §4-8): residency, ranking, selection, all_down
+ * policies.  Runs on workers against a read-only model; fills the
+ * caller's decision in place, never allocates, and breaks every tie by
+ * the name's region order.
  */
 #include <math.h>
 #include <stdint.h>
@@ -11,7 +12,7 @@
 #include "geo/geo_int.h"
 #include "geo/latency.h"
 
-/* SPEC 6 step 4: mean Earth radius. */
+/* Mean Earth radius (docs/routing.md §5). */
 #define GEO_EARTH_RADIUS_KM 6371.0
 #define GEO_DEG_TO_RAD (3.14159265358979323846 / 180.0)
 
@@ -37,8 +38,8 @@ geo_unit_vec(double lat, double lon, double v[3])
 	v[2] = sin(p);
 }
 
-/* SPEC 5a: the pin listing the client's country wins over the pin
- * listing its continent; a continent-only record uses its continent. */
+/* docs/residency.md §2: a country's pin beats its continent's pin; a
+ * record naming only a continent is pinned by that continent. */
 static int
 client_pin(const struct geo_model *m, const struct geo_location *loc)
 {
@@ -50,33 +51,11 @@ client_pin(const struct geo_model *m, const struct geo_location *loc)
 	return ci >= 0 ? m->continent_pin[ci] : -1;
 }
 
-/*
- * Ranking without trigonometry.  Each region's point on the unit sphere
- * is worked out when the region is added, the client's by geo_locate();
- * the squared chord between two points grows with the great-circle
- * distance, so it ranks alike for the cost of three subtractions.  Every
- * candidate gets one 64-bit key: a fresh RTT's IEEE 754 bits (which order
- * non-negative doubles as the doubles themselves), else the top bit and
- * the squared chord's bits.  One integer compare then says which is
- * better, RTTs before distances.
- */
-#define KEY_NO_RTT (UINT64_C(1) << 63)
-
-/*
- * Chord and haversine disagree only by rounding: each stands for the
- * client and region within ~1e-15 of the radius, which moves a squared
- * chord c by a relative ~1e-14 / sqrt(c).  So two keys further apart than
- * 2^32 units in the last place (a relative 2^-20, some 1e-6) rank as the
- * haversine ranks them, and a pair closer than that, a near tie, is
- * settled by geo_haversine_km() itself: decisions, ties included, stay
- * exactly those of SPEC 6 step 4.  Below a squared chord of 1e-14 (0.6 m)
- * rounding is no longer small against the chord: keys stop there, so
- * every pair that close is a near tie.  Near ties need a client
- * equidistant from two regions to a millionth; in practice only regions
- * at one place, or placed symmetrically around the client, meet one.
- */
-#define KEY_NEAR (UINT64_C(1) << 32)
-#define KEY_TINY_CHORD2 1e-14
+/* One 64-bit key per candidate, RTTs before squared chords, and near
+ * ties settled by the haversine: docs/routing.md §6. */
+#define KEY_NO_RTT (UINT64_C(1) << 63)	/* set on every distance key */
+#define KEY_NEAR (UINT64_C(1) << 32)	/* keys closer than this: a near tie */
+#define KEY_TINY_CHORD2 1e-14		/* ~0.6 m: the floor of a distance key */
 
 /* What ranking needs about the client, worked out once per decision. */
 struct rank_ctx {
@@ -113,9 +92,9 @@ chord2(const double a[3], const double b[3])
 	return dx * dx + dy * dy + dz * dz;
 }
 
-/* SPEC 6 step 4: fresh RTTs of the client's longest reported prefix
- * first, then distance; an unlocated client's keys are all alike, which
- * keeps the name's order. */
+/* docs/routing.md §5: fresh RTTs of the client's longest reported
+ * prefix first, then distance; an unlocated client's keys are all alike,
+ * which keeps the name's order. */
 static uint64_t
 rank_key(const struct rank_ctx *rc, unsigned r)
 {
@@ -148,7 +127,7 @@ rank_ctx_init(struct rank_ctx *rc, const struct geo_model *m, const struct geo_l
 		memcpy(rc->unit, loc->unit, sizeof(rc->unit));
 }
 
-/* A near tie: the haversine decides, exactly as SPEC 6 step 4 reads. */
+/* A near tie: the haversine decides (docs/routing.md §6). */
 static int
 near_better(const struct rank_ctx *rc, unsigned ra, unsigned rb)
 {
@@ -238,12 +217,9 @@ item_to(struct rank_item *it, unsigned from, unsigned to)
 	it[to] = x;
 }
 
-/* The prefix a choice reads, in the order rank() gives: the override's
- * region first, then the best of the rest one at a time (the earliest
- * of equals, as the stable sort keeps them) until `want` up candidates
- * are placed, or all of them when fewer are up (all_down then reads the
- * whole order).  One pass for the usual max_regions 1 with the nearest
- * region up, instead of a sort.  Returns how many are placed. */
+/* The prefix a choice reads, in rank() order: candidates are placed
+ * until `want` of them are up, or all are (docs/routing.md §7).  Returns
+ * how many are placed. */
 static unsigned
 rank_prefix(const struct rank_ctx *rc, struct rank_item *it, unsigned n, unsigned want)
 {
@@ -320,12 +296,8 @@ decide_for(const struct rank_ctx *rc, const struct geo_name *n, enum geo_family 
 			out->chosen[out->nchosen++] = out->cand[i].region;
 }
 
-/*
- * A preferred pin falls back to all the name's regions whenever its own
- * candidates give no up region: none up, or none with the family (SPEC 6
- * step 5).  out->pin still names the pin and unpinned_fallback says the
- * fallback happened; the all_down policy then applies over all regions.
- */
+/* A preferred pin whose candidates give no up region falls back to all
+ * the name's regions (docs/routing.md §7); out->pin still names it. */
 static void
 decide(const struct geo_model *m, const struct geo_name *n, const struct geo_location *loc,
 		enum geo_family fam, const struct geo_view *view, int full, struct geo_decision *out)
@@ -338,7 +310,7 @@ decide(const struct geo_model *m, const struct geo_name *n, const struct geo_loc
 	out->pin = pin;
 	out->all_down = n->all_down;
 	out->unpinned_fallback = 0;
-	/* SPEC 6 step 6: the longest prefix of every table consulted. */
+	/* docs/routing.md §8: the longest prefix of every table consulted. */
 	out->scope = loc->scope;
 	if (view->rtt != NULL && view->rtt->scope > out->scope)
 		out->scope = view->rtt->scope;

@@ -2,6 +2,7 @@
 # tools/bench.sh -- what a query costs dnsd, against NSD and Knot (static
 # names), gdnsd and PowerDNS (geo names with ECS) and the kernel's ceiling
 # (tools/ceiling.c), all on the same data, each on its own loopback port.
+# The method and how to read it: docs/performance.md §7.
 #
 # Every server runs pinned to one CPU (taskset, SERVER_CPU, default 1) with
 # one worker thread; dnsperf runs pinned to the other (CLIENT_CPU, default

@@ -1,8 +1,9 @@
 /*
- * dnsd-probe.c -- the latency probe agent (SPEC 8).  Placed in a client
- * network, it measures TCP connect RTT to every region's endpoints, takes
- * the median per region and posts {prefix, region, rtt_ms} reports to one
- * or more dnsd control APIs (POST /v1/latency), once or every S seconds.
+ * dnsd-probe.c -- the latency probe agent (docs/routing.md §10).  Placed
+ * in a client network, it measures TCP connect RTT to every region's
+ * endpoints, takes the median per region and posts {prefix, region,
+ * rtt_ms} reports to one or more dnsd control APIs (POST /v1/latency),
+ * once or every S seconds.
  *
  * One thread, one libevent loop: connects are bufferevents with a timer
  * each, posts are evhttp client requests.  A dnsd that cannot be reached
@@ -246,7 +247,7 @@ endpoints_arg(struct probe *p, const char *arg)
 }
 
 /* Regions with their endpoints and check ports, and the control API's
- * address and token as defaults, from a dnsd config (SPEC 5a). */
+ * address and token as defaults, from a dnsd config. */
 static int
 config_load(struct probe *p, const char *file, char *url, size_t urllen)
 {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tools/bench/profile.sh -- user-space instructions per query of dnsd's hot
 # path, counted by valgrind's callgrind (for machines without hardware
-# counters, where `perf stat -e instructions` says "not supported").
+# counters, where `perf stat -e instructions` says "not supported");
+# docs/performance.md §8.
 #
 # Usage: tools/bench/profile.sh [DNSD_BINARY]   (default build-bench/dnsd/dnsd)
 #

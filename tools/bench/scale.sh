@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# tools/bench/scale.sh -- dnsd at scale: the three figures of the
-# performance issue's part 3, on this machine, in one small table.
+# tools/bench/scale.sh -- dnsd at scale: load, reload under load and the
+# cost of health checks, on this machine, in one small table
+# (docs/performance.md §9).
 #
 #  1. load: a zone of N_LOAD (1,000,000) records shaped like a real one
 #     (mostly A / A+AAAA / AAAA hosts, some CNAME, MX, TXT; a quarter of the
