@@ -152,7 +152,7 @@ drop_privileges(const char *user)
 	return 0;
 }
 
-/* docs/health.md: geo answers wait at most the largest check timeout for the
+/* docs/health.md §7: geo answers wait at most the largest check timeout for the
  * first round's verdicts.  Workers never wait, so the wait happens once,
  * here, before they start; health_ready() turns true at that deadline. */
 static void

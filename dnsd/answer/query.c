@@ -137,7 +137,7 @@ query_region_force(const struct qctx *x, int r)
 }
 
 /* Forced states replace check results; an endpoint with no verdict yet
- * counts as up (docs/health.md). */
+ * counts as up (docs/health.md §6). */
 int
 query_endpoint_up(const struct qctx *x, int r, size_t e)
 {
@@ -160,7 +160,7 @@ endpoint_forced_down(const struct qctx *x, int r, size_t e)
 	       HEALTH_WORD_FORCE(health_endpoint_word(x->s->health, x->s->ep_slot[r][e])) == HEALTH_FORCE_DOWN;
 }
 
-/* Health of the name's regions per family (docs/routing.md, selection; docs/health.md).  The
+/* Health of the name's regions per family (docs/routing.md §7, docs/health.md §6).  The
  * health thread folds forced states and endpoint verdicts into each
  * region word's family bits (health_region_family_state), so a region costs
  * one relaxed load here: up unless that family reads down, as an endpoint

@@ -1,6 +1,6 @@
 /*
  * query_explain.c -- "dig NAME CH TXT [+subnet=...]": why a geo name is
- * answered the way it is for this client (docs/protocol.md, diagnostics).  Calls the same
+ * answered the way it is for this client (docs/protocol.md §8).  Calls the same
  * locate, health-view and decision code as the IN answer, so the region
  * it names is the region the IN query gets.  Runs on workers; formats
  * into stack buffers, never allocates.
@@ -217,7 +217,7 @@ region_family(const struct qctx *x, int r, int fam, uint32_t w)
 	return x->s->health ? health_state_name(HEALTH_WORD_FAM(w, fam)) : "up";
 }
 
-/* One TXT record per region, then one per endpoint (docs/protocol.md, diagnostics). */
+/* One TXT record per region, then one per endpoint (docs/protocol.md §8). */
 static void
 answer_health(struct qctx *x)
 {

@@ -45,7 +45,7 @@ enum health_force query_region_force(const struct qctx *x, int r);
 int query_endpoint_up(const struct qctx *x, int r, size_t e);
 
 /* CH TXT for a name that is not an identity name: the explanation of a
- * geo name (docs/protocol.md, diagnostics) to allowed clients, REFUSED otherwise. */
+ * geo name (docs/protocol.md §8) to allowed clients, REFUSED otherwise. */
 void query_explain(struct qctx *x);
 /* CH TXT health.dnsd.: every region and endpoint, to allowed clients. */
 void query_explain_health(struct qctx *x);

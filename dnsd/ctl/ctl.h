@@ -1,5 +1,5 @@
 /*
- * ctl.h -- the HTTP control API (docs/protocol.md, diagnostics) on libevent's evhttp: health,
+ * ctl.h -- the HTTP control API (docs/protocol.md §8) on libevent's evhttp: health,
  * forced states, reload, Prometheus metrics.  Runs on the main thread's
  * event loop; never on a worker, and never blocks a worker: it only
  * reads the workers' counters and the published snapshot.

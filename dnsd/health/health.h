@@ -27,7 +27,7 @@ enum health_force { HEALTH_AUTO = 0, HEALTH_FORCE_UP = 1, HEALTH_FORCE_DOWN = 2 
 #define HEALTH_WORD_STATE(w) ((enum health_state)((w) & 3u))
 #define HEALTH_WORD_FORCE(w) ((enum health_force)(((w) >> 2) & 3u))
 /* Region words also carry, in bits 4-5 (A) and 6-7 (AAAA), the region's
- * state for that family with forced states applied (docs/health.md): HEALTH_UP,
+ * state for that family with forced states applied (docs/health.md §5): HEALTH_UP,
  * HEALTH_DOWN, or HEALTH_UNKNOWN when no endpoint is up but some have no verdict
  * yet.  A family the region has no endpoint of reads HEALTH_DOWN.  Bits 0-1
  * of a region word: HEALTH_UP if either family is up, else HEALTH_UNKNOWN if
@@ -68,7 +68,7 @@ uint32_t health_endpoint_word(const struct health *h, uint32_t slot);
 uint32_t health_region_word(const struct health *h, uint32_t slot);
 
 /* True once every endpoint has a first verdict or the largest check
- * timeout has passed since start (docs/health.md): until then geo answers wait. */
+ * timeout has passed since start (docs/health.md §7): until then geo answers wait. */
 int health_ready(const struct health *h);
 
 /* Control API side (main thread).  0, -ENOENT unknown name/address

@@ -18,7 +18,7 @@
 
 /* The first round of checks starts at once, spread over this much time
  * (or the interval, if shorter) so a thousand endpoints do not connect in
- * the same millisecond; docs/health.md wants verdicts within the check timeout. */
+ * the same millisecond; the start-up rule (docs/health.md §7) wants verdicts within the check timeout. */
 #define HEALTH_FIRST_SPREAD 0.1
 
 /* --- rise/fall state machine -------------------------------------------- */
@@ -30,7 +30,7 @@ struct health_sm {
 };
 
 /* Feeds one check result.  From HEALTH_UNKNOWN the first result decides
- * (docs/health.md: unknown until the first check result); from HEALTH_UP it takes
+ * (docs/health.md §3: unknown until the first check result); from HEALTH_UP it takes
  * `fall` consecutive failures to go down, from HEALTH_DOWN `rise` consecutive
  * successes to come up.  Returns 1 when the state changed, else 0. */
 int health_sm_step(struct health_sm *sm, int ok, unsigned rise, unsigned fall);
@@ -52,7 +52,7 @@ double health_phase(size_t i, size_t n, double interval);
  * already past at `now` so a stalled loop does not fire a burst. */
 double health_sched_next(double scheduled, double now, double interval);
 
-/* Region state (docs/health.md) for one family from its endpoints' words (only
+/* Region state (docs/health.md §4) for one family from its endpoints' words (only
  * those of the family), with the region's forced state applied. */
 enum health_state health_region_family_state(enum health_force rforce, const uint32_t *words, size_t n);
 /* The full region word from both families' states and the forced state. */

@@ -2,7 +2,7 @@
  * publish.h -- the two things workers read through RCU: the serving
  * snapshot and the latency table.  Publishing runs on the main thread
  * only (the one thread that frees either); workers call the _get
- * functions inside rcu_read_lock() (docs/architecture.md).
+ * functions inside rcu_read_lock() (docs/architecture.md §3).
  */
 #ifndef DNSD_PUBLISH_H
 #define DNSD_PUBLISH_H

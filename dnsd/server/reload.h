@@ -2,7 +2,7 @@
  * reload.h -- from config file to serving snapshot: build aside, prepare
  * answers, register with the health checker, publish.  The start-up load,
  * SIGHUP, POST /v1/reload and --check all run these, on the main thread
- * (docs/architecture.md, "One reload").
+ * (docs/architecture.md §7).
  */
 #ifndef DNSD_RELOAD_H
 #define DNSD_RELOAD_H

@@ -1,5 +1,6 @@
 /*
- * reports.h -- latency reports from probe agents (docs/routing.md).  The master table
+ * reports.h -- latency reports from probe agents (docs/routing.md §10).
+ * The master table
  * lives on the main thread (control API, reloads); workers look up a
  * read-only table published through RCU at most once a second, at the
  * next expiry, and after every reload (region indexes change).

@@ -28,7 +28,7 @@ void rrl_free(struct rrl *r);	/* accepts NULL */
  * now_ms (monotonic milliseconds), under the snapshot's rrl settings.
  * Positive answers are accounted per (network, qname, qtype), NXDOMAIN per
  * network, errors per network, each apart.  Responses no larger than the
- * query (qlen) are not limited: they amplify nothing (docs/protocol.md). */
+ * query (qlen) are not limited: they amplify nothing (docs/protocol.md §9). */
 enum rrl_verdict rrl_check(struct rrl *r, const struct dnsd_conf *c, const struct query_client *client,
 			   const uint8_t *resp, size_t len, size_t qlen, uint64_t now_ms);
 

@@ -11,7 +11,7 @@
 #include <stdio.h>
 
 /* Counters with one writer thread: no read-modify-write needed, only
- * tear-free access for the reader (docs/performance.md). */
+ * tear-free access for the reader (docs/performance.md §2). */
 #define METRICS_INC(x) __atomic_store_n(&(x), __atomic_load_n(&(x), __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED)
 #define METRICS_GET(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 

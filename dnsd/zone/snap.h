@@ -3,7 +3,7 @@
  * traffic model (geo), zones, prepared answers.  snap_load() builds one
  * aside with no side effects; the server prepares its answers, registers
  * it with the health checker and publishes it (dnsd/server/reload.h,
- * docs/architecture.md).
+ * docs/architecture.md §7).
  */
 #ifndef DNSD_SNAP_H
 #define DNSD_SNAP_H
