@@ -1,7 +1,7 @@
 # lib.sh -- shared helpers for tests/system/<case>/run.sh (source it).
 #
 # ctest runs each run.sh with cwd = its directory and DNSD_BIN, DNSD_SRC,
-# DNSD_BUILD (and DNSD_TESTDATA) in the environment; by hand, the defaults
+# DNSD_BUILD in the environment; by hand, the defaults
 # below find a build in build/ or build-sys/.  Everything listens on
 # 127.0.0.1 and ::1 only; every wait is bounded.
 #
@@ -21,8 +21,9 @@ if [ -z "${DNSD_BUILD:-}" ]; then
 	[ -x "$DNSD_BUILD/dnsd/dnsd" ] || DNSD_BUILD=$DNSD_SRC/build-sys
 fi
 DNSD_BIN=${DNSD_BIN:-$DNSD_BUILD/dnsd/dnsd}
-DNSD_TESTDATA=${DNSD_TESTDATA:-$DNSD_SRC/../shared/testdata}
-export DNSD_SRC DNSD_BUILD DNSD_BIN DNSD_TESTDATA
+# MaxMind's published test databases (see tests/data/maxmind/README.md)
+DNSD_MAXMIND=$DNSD_SRC/tests/data/maxmind
+export DNSD_SRC DNSD_BUILD DNSD_BIN
 
 # The Debian python3 has python3-dnspython and python3-jsonschema; a python3
 # earlier in PATH (pyenv, venv) may not.

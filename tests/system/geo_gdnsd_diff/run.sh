@@ -32,7 +32,7 @@ if [ ! -x "$GDNSD" ]; then
 	exit 0
 fi
 CSV=$DNSD_SRC/tests/data/geo_sys_routing.csv
-REAL=$DNSD_TESTDATA/maxmind/GeoIP2-City-Test.mmdb
+REAL=$DNSD_MAXMIND/GeoIP2-City-Test.mmdb
 [ -f "$REAL" ] || { fail "$REAL missing"; t_done; }
 "$T_PY" "$DNSD_SRC/tools/mmdb-build" -o "$T_TMP/built.mmdb" "$CSV" || { fail "mmdb-build $CSV"; t_done; }
 REGIONS='"us-east", "us-west", "eu-west", "eu-central", "ap-southeast", "ap-northeast", "sa-east", "af-south"'
