@@ -26,11 +26,7 @@ cd "$(dirname "$0")" || exit 1
 . ../geo_routing/geo_lib.sh
 
 GDNSD=/usr/sbin/gdnsd
-if [ ! -x "$GDNSD" ]; then
-	echo "SKIP: $GDNSD is not installed (Debian package gdnsd; tools/deps.sh installs it)"
-	echo "0 passed, 0 failed"
-	exit 0
-fi
+t_need "$GDNSD" gdnsd
 CSV=$DNSD_SRC/tests/data/geo_sys_routing.csv
 REAL=$DNSD_MAXMIND/GeoIP2-City-Test.mmdb
 [ -f "$REAL" ] || { fail "$REAL missing"; t_done; }

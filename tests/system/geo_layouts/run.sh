@@ -17,6 +17,7 @@ cd "$(dirname "$0")" || exit 1
 . ../lib.sh
 . ../geo_routing/geo_lib.sh
 
+t_need mmdblookup mmdb-bin
 MM=$DNSD_MAXMIND
 for f in GeoIP2-City-Test GeoLite2-City-Test GeoIP2-Country-Test GeoLite2-Country-Test \
 	GeoIP2-City-Test-Broken-Double-Format GeoIP2-City-Test-Invalid-Node-Count; do
