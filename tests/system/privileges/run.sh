@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Privileges (SPEC 10): started as root with "user", dnsd binds every
+# Privileges (docs/architecture.md): started as root with "user", dnsd binds every
 # socket (DNS and control API) and then runs as that user; it still
 # answers and reloads.  Without "user" it runs as root and says so.
 set -u
@@ -21,7 +21,8 @@ if [ "$uid" = "$want $want $want $want" ]; then ok "runs as nobody (uid $want) a
 q example.com SOA
 expect "answers after dropping root" rcode=NOERROR +aa
 kill -HUP "$DNSD_PID"
-sleep 0.5
+reloaded() { grep -q 'event=reload result=' "$T_LOG"; }
+wait_until 5 reloaded
 if grep -q 'event=reload result=ok' "$T_LOG"; then ok "reloads as nobody"; else fail "no successful reload as nobody"; sed 's/^/    | /' "$T_LOG"; fi
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$T_CONTROL_PORT/v1/health")
 [ "$code" = 200 ] && ok "control API bound before the drop answers" || fail "control API: $code"
