@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Explanations (SPEC 9): for every network of the demo GeoIP source, v4 and
+# Explanations (docs/routing.md): for every network of the demo GeoIP source, v4 and
 # v6, "NAME CH TXT +subnet" names the region(s) and scope that the IN
 # query for the same client gets; only diagnostics.allow may ask.
 set -u

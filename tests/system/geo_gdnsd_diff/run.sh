@@ -7,7 +7,7 @@
 # both servers must pick the same region, except where they differ on
 # purpose, each such case stated below with its reason:
 #   - a record with a country or continent but no coordinates: dnsd places
-#     the client at the centroid (SPEC 6 step 2); gdnsd's auto mode has no
+#     the client at the centroid (docs/routing.md); gdnsd's auto mode has no
 #     coordinates and falls back to its datacenters list (first: us-east);
 #   - an IPv4-mapped ECS address (::ffff:a.b.c.d) in a database without
 #     MaxMind's ::ffff:0:0/96 alias (mmdb-build writes none): dnsd looks

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# GeoIP database layouts (SPEC 5a geoip, 6 step 2) with MaxMind's published
+# GeoIP database layouts (docs/routing.md: locating a client) with MaxMind's published
 # test databases (tests/data/maxmind): GeoIP2-City-Test and
 # GeoLite2-City-Test (a client at its record's coordinates),
 # GeoIP2-Country-Test and GeoLite2-Country-Test (at its country's centroid,

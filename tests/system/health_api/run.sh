@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The control API (SPEC 9) against a running dnsd with real backends:
+# The control API (docs/health.md, docs/architecture.md) against a running dnsd with real backends:
 # forced states with and without the token change answers or nothing,
 # bad bodies/names/paths/methods are refused and change nothing, reloads
 # through the API (200 and 422 with file:line:column errors) and SIGHUP,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Failover with real backends (SPEC 7): four regions whose endpoints are
+# Failover with real backends (docs/health.md): four regions whose endpoints are
 # HTTP servers on 127.0.0.2-5 (hc_backend.py), checked every 1 s with a
 # 0.5 s timeout, rise 2, fall 2.  A backend that refuses, answers 503 or
 # hangs must lose its traffic within interval*fall+timeout+1 = 3.5 s and
