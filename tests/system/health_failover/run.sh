@@ -96,11 +96,16 @@ hc_wait $DE 127.0.0.4 10 && hc_within "hung backend answering again: recovered" 
 # --- every EU backend dead ------------------------------------------------
 hc_mode 127.0.0.3 down
 hc_mode 127.0.0.4 down
-# US client now: us-east; once eu-* are down both stay out of its answer
-sleep "$FAIL_BOUND"
-hc_api GET /v1/health
-grep -Eq '"name": "eu-west",[^]]*"a": "down"' <<<"$(tr -d '\n' <<<"$HC_BODY")" &&
-	ok "eu-west is down" || fail "eu-west not down: $HC_BODY"
+# US client now: us-east; once eu-* are down both stay out of its answer.
+# Both must be down within the failover bound: poll /v1/health until then.
+all_eu_down() {
+	local b
+	hc_api GET /v1/health
+	b=$(tr -d '\n' <<<"$HC_BODY")
+	grep -Eq '"name": "eu-west",[^]]*"a": "down"' <<<"$b" && grep -Eq '"name": "eu-central",[^]]*"a": "down"' <<<"$b"
+}
+wait_until "$FAIL_BOUND" all_eu_down && ok "eu-west and eu-central down in $T_WAITED s (bound $FAIL_BOUND s)" ||
+	fail "eu-west and eu-central not both down after $T_WAITED s: $HC_BODY"
 got=$(hc_answer $DE)
 case $got in
 127.0.0.3 | 127.0.0.4 | 127.0.0.3,127.0.0.4) ok "all EU down: strict-EU client still gets an EU address ($got)" ;;
