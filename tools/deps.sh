@@ -6,7 +6,7 @@ DNSD_PACKAGES=(
 	build-essential cmake pkg-config
 	libldns-dev libevent-dev libjansson-dev libmaxminddb-dev libcmocka-dev liburcu-dev libssl-dev
 	python3 python3-jsonschema python3-dnspython
-	bind9-dnsutils ldnsutils mmdb-bin nsd gdnsd curl
+	bind9-dnsutils ldnsutils mmdb-bin nsd gdnsd curl openssl
 	clang libclang-rt-14-dev	# libFuzzer for tools/fuzz.sh
 )
 

@@ -1,7 +1,7 @@
 # lib.sh -- shared helpers for tests/system/<case>/run.sh (source it).
 #
 # ctest runs each run.sh with cwd = its directory and DNSD_BIN, DNSD_SRC,
-# DNSD_BUILD (and DNSD_TESTDATA) in the environment; by hand, the defaults
+# DNSD_BUILD in the environment; by hand, the defaults
 # below find a build in build/ or build-sys/.  Everything listens on
 # 127.0.0.1 and ::1 only; every wait is bounded.
 #
@@ -11,6 +11,11 @@
 #   q www.example.com A                       # dig; output in $T_OUT
 #   expect "www A" rcode=NOERROR +aa an=1 'answer~ IN A 192\.0\.2\.'
 #   t_done                                    # "N passed, M failed", exit status
+#
+# A missing tool is a failure (t_need), never a pass: tools/deps.sh installs
+# every package a test uses.  A test that cannot run here at all (not root)
+# calls t_skip, which exits T_SKIP_CODE; tests/system/CMakeLists.txt tells
+# ctest that code means "skipped", and tools/test.sh fails on any skip.
 
 set -u
 
@@ -21,8 +26,9 @@ if [ -z "${DNSD_BUILD:-}" ]; then
 	[ -x "$DNSD_BUILD/dnsd/dnsd" ] || DNSD_BUILD=$DNSD_SRC/build-sys
 fi
 DNSD_BIN=${DNSD_BIN:-$DNSD_BUILD/dnsd/dnsd}
-DNSD_TESTDATA=${DNSD_TESTDATA:-$DNSD_SRC/../shared/testdata}
-export DNSD_SRC DNSD_BUILD DNSD_BIN DNSD_TESTDATA
+# MaxMind's published test databases (see tests/data/maxmind/README.md)
+DNSD_MAXMIND=$DNSD_SRC/tests/data/maxmind
+export DNSD_SRC DNSD_BUILD DNSD_BIN
 
 # The Debian python3 has python3-dnspython and python3-jsonschema; a python3
 # earlier in PATH (pyenv, venv) may not.
@@ -49,6 +55,48 @@ DNSD_PID=
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/dnsd-sys.XXXXXX") || exit 1
 T_LOG=$T_TMP/dnsd.log
 T_IDENTITY=ns-test.example
+
+# Exit status of a test that cannot run on this machine; registered as
+# SKIP_RETURN_CODE in tests/system/CMakeLists.txt.
+T_SKIP_CODE=77
+
+# t_skip REASON: this test cannot run here; ctest reports it as skipped.
+t_skip() {
+	echo "SKIP $*"
+	exit "$T_SKIP_CODE"
+}
+
+# t_need COMMAND PACKAGE: fail the test now unless COMMAND (a name in PATH
+# or an absolute path) is there.  tools/deps.sh must list PACKAGE.
+t_need() {
+	if ! command -v "$1" >/dev/null 2>&1; then
+		echo "FAIL $1 not found: install the Debian package $2 (tools/deps.sh lists it)"
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+}
+
+# wait_until SECONDS CMD...: run CMD every 0.1 s until it succeeds (true)
+# or SECONDS have passed (false).  T_WAITED is the seconds it took.  The
+# synchronisation primitive of these tests: wait for the state you expect,
+# bounded, instead of sleeping for a guessed time.
+T_WAITED=
+wait_until() {
+	local limit=$1 start=$EPOCHREALTIME
+	shift
+	while :; do
+		if "$@"; then
+			T_WAITED=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
+			return 0
+		fi
+		T_WAITED=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
+		awk -v e="$T_WAITED" -v m="$limit" 'BEGIN { exit !(e >= m) }' && return 1
+		sleep 0.1
+	done
+}
+
+# every test asks with dig
+t_need dig bind9-dnsutils
 
 ok() {
 	T_PASS=$((T_PASS + 1))

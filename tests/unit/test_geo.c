@@ -300,7 +300,7 @@ test_address_validity_every_bit(void **state)
 	}
 }
 
-/* SPEC 5b: every pin governing a name needs one of its regions there. */
+/* docs/residency.md: every pin governing a name needs one of its regions there. */
 static void
 test_residency(void **state)
 {

@@ -1,5 +1,5 @@
 /*
- * test_geo_decide.c -- geo_decide() (SPEC 6 steps 3-6): pins, ranking,
+ * test_geo_decide.c -- geo_decide() (docs/routing.md, docs/residency.md): pins, ranking,
  * selection, every all_down policy, NO_FAMILY, and the residency property:
  * a client of a strict pin is never given a region outside it, whatever
  * the health of every region and the name's policy.
@@ -14,7 +14,7 @@
 #include "geo/latency.h"
 #include "test_geo_util.h"
 
-/* The SPEC 5a model plus a preferred country pin inside the asia
+/* The example config's model plus a preferred country pin inside the asia
  * continent pin (country beats continent), a preferred continent pin and
  * two unpinned regions. */
 enum { P_EU, P_ASIA, P_JP, P_OC, NPINS };
@@ -41,7 +41,7 @@ static const struct {
 
 #define BIT(r) (UINT64_C(1) << (r))
 #define ALL_REGIONS (BIT(NREGIONS) - 1)
-/* As in SPEC 5a: eu-central and ap-southeast have no IPv6 endpoint. */
+/* As in the example config: eu-central and ap-southeast have no IPv6 endpoint. */
 #define AAAA_REGIONS (BIT(US_EAST) | BIT(EU_WEST) | BIT(US_WEST) | BIT(AP_NORTHEAST))
 
 static struct geo_model *
@@ -77,7 +77,7 @@ teardown(void **state)
 	return 0;
 }
 
-/* The SPEC 5b names and a few more shapes. */
+/* The example zone's geo names and a few more shapes. */
 static struct geo_name
 name_www(void)
 {
@@ -252,7 +252,7 @@ test_ties_keep_name_order(void **state)
 	geo_model_free(m);
 }
 
-/* SPEC 5a: the country's pin wins over its continent's. */
+/* docs/residency.md: the country's pin wins over its continent's. */
 static void
 test_pin_resolution(void **state)
 {
@@ -619,7 +619,7 @@ test_strict_pin_never_leaves(void **state)
 
 /* ---- ranking is the haversine's ------------------------------------------------------ */
 
-/* SPEC 6 step 4 as it reads, as geo_decide() ranked before it ranked by
+/* The ranking rule of docs/routing.md as it reads, as geo_decide() ranked before it ranked by
  * chord: fresh RTTs first, then geo_haversine_km(), a stable insertion
  * sort, then a networks `region` entry's region to the front. */
 struct ref_cand {

@@ -352,7 +352,7 @@ common_bits(const struct geo_addr *a, const struct geo_addr *b, unsigned max)
 	return n;
 }
 
-/* The lookup against a linear scan of SPEC 6 step 6, v4 and v6. */
+/* The lookup against a linear scan of the ECS scope rule (docs/routing.md), v4 and v6. */
 static void
 test_lookup_matches_brute_force(void **state)
 {

@@ -2,7 +2,7 @@
  * test_geo_locate.c -- geo_model_open_geoip() and geo_locate(): MaxMind's
  * published test databases (City and Country layouts, two broken ones),
  * databases built by tools/mmdb-build from tests/data/geo_*.csv, the
- * `networks` overrides and the ECS scope of SPEC 6 step 6.
+ * `networks` overrides and the ECS scope (docs/routing.md).
  */
 #include <errno.h>
 #include <math.h>
@@ -365,7 +365,7 @@ inside(const struct geo_addr *base, unsigned scope)
 	return a;
 }
 
-/* SPEC 6 step 6: every address inside client/scope is located alike, so
+/* ECS scope (docs/routing.md): every address inside client/scope is located alike, so
  * a resolver caching the answer for that prefix never mis-serves. */
 static void
 test_scope_covers_only_alike(void **state)

@@ -1,6 +1,6 @@
 /*
  * test_geo_noalloc.c -- geo_locate() and geo_decide() never allocate
- * (STYLE 5): 10,000 located decisions with malloc, calloc and realloc
+ * (docs/performance.md): 10,000 located decisions with malloc, calloc and realloc
  * counted.  The counters replace glibc's entry points in this binary, so
  * they also see libmaxminddb's calls; skipped under ASan, which owns them.
  */

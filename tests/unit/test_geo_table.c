@@ -2,7 +2,7 @@
  * test_geo_table.c -- the GeoIP record table geo_model_open_geoip() builds:
  * for every network of every test database, geo_locate() (one lookup and
  * the table) says what decoding the record with MMDB_aget_value() and the
- * country table says (SPEC 6 step 2), with the network and scope of the
+ * country table says (docs/routing.md), with the network and scope of the
  * lookup; in the query's family, through aliased subtrees, at every record
  * size.  The oracle here is written apart from geo/ on purpose.
  */
@@ -181,7 +181,7 @@ get_double(MMDB_entry_s *e, const char *key, double *v)
 	return 1;
 }
 
-/* SPEC 6 step 2, read straight from the record. */
+/* Locating a client (docs/routing.md), read straight from the record. */
 static void
 expect_record(MMDB_entry_s *e, struct expect *x)
 {

@@ -60,17 +60,12 @@ tsrc(void)
 	return root[0] ? root : ".";
 }
 
-/* A file of the MaxMind test databases (DNSD_TESTDATA/maxmind). */
+/* A file of MaxMind's test databases, kept in tests/data/maxmind/. */
 static inline const char *
 tmaxmind(const char *name, char *buf, size_t len)
 {
-	const char *env = getenv("DNSD_TESTDATA");
-	int n;
+	int n = snprintf(buf, len, "%s/tests/data/maxmind/%s", tsrc(), name);
 
-	if (env != NULL)
-		n = snprintf(buf, len, "%s/maxmind/%s", env, name);
-	else
-		n = snprintf(buf, len, "%s/../shared/testdata/maxmind/%s", tsrc(), name);
 	if (n < 0 || (size_t)n >= len)
 		abort();
 	return buf;

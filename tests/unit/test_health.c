@@ -1,7 +1,7 @@
 /*
  * test_health.c -- the health checker's pure parts with an injected clock:
  * the rise/fall state machine, the schedule (start-to-start intervals,
- * staggering, the failover bound), SPEC 7 region states, the state file
+ * staggering, the failover bound), region states (docs/health.md), the state file
  * round trip with its age limit, and slots/forced states/restore through
  * health_apply_conf without the checker thread.
  */
@@ -150,7 +150,7 @@ simulate_failover(double interval, double timeout, unsigned fall, double phase, 
 static void
 test_failover_bound(void **state)
 {
-	/* every death time and phase: down within interval*fall + timeout (+1 s slack in SPEC) */
+	/* every death time and phase: down within interval*fall + timeout (+1 s slack in docs/health.md) */
 	for (double death = 5.0; death < 7.0; death += 0.07)
 		for (double phase = 0; phase < 1.0; phase += 0.13) {
 			double down = simulate_failover(1.0, 0.5, 2, phase, death);
@@ -163,7 +163,7 @@ test_failover_bound(void **state)
 	}
 }
 
-/* --- region states (SPEC 7) ----------------------------------------------- */
+/* --- region states (docs/health.md) --------------------------------------- */
 
 #define W(st, f) ((uint32_t)(st) | (uint32_t)(f) << 2)
 

@@ -1,6 +1,6 @@
 /*
- * test_zload.c -- the zone and config loaders: every error class of SPEC
- * 5b reported at the file:line:column of the offending value, and good
+ * test_zload.c -- the zone and config loaders: every error class of the
+ * zone file (docs/architecture.md) reported at the file:line:column of the offending value, and good
  * files loaded into the expected nodes.
  */
 #include <setjmp.h>

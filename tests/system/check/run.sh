@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# dnsd --check (SPEC 5, 10): bad configs and zones exit 1 with
+# dnsd --check (docs/architecture.md): bad configs and zones exit 1 with
 # "file:line:column: message" at the real line of the offending value (each
 # case file is written so that the bad value sits alone on a known line);
 # the shipped zones/dnsd.json passes; a bad config never starts serving.

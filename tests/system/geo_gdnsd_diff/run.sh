@@ -7,7 +7,7 @@
 # both servers must pick the same region, except where they differ on
 # purpose, each such case stated below with its reason:
 #   - a record with a country or continent but no coordinates: dnsd places
-#     the client at the centroid (SPEC 6 step 2); gdnsd's auto mode has no
+#     the client at the centroid (docs/routing.md); gdnsd's auto mode has no
 #     coordinates and falls back to its datacenters list (first: us-east);
 #   - an IPv4-mapped ECS address (::ffff:a.b.c.d) in a database without
 #     MaxMind's ::ffff:0:0/96 alias (mmdb-build writes none): dnsd looks
@@ -26,13 +26,9 @@ cd "$(dirname "$0")" || exit 1
 . ../geo_routing/geo_lib.sh
 
 GDNSD=/usr/sbin/gdnsd
-if [ ! -x "$GDNSD" ]; then
-	echo "SKIP: $GDNSD is not installed (Debian package gdnsd; tools/deps.sh installs it)"
-	echo "0 passed, 0 failed"
-	exit 0
-fi
+t_need "$GDNSD" gdnsd
 CSV=$DNSD_SRC/tests/data/geo_sys_routing.csv
-REAL=$DNSD_TESTDATA/maxmind/GeoIP2-City-Test.mmdb
+REAL=$DNSD_MAXMIND/GeoIP2-City-Test.mmdb
 [ -f "$REAL" ] || { fail "$REAL missing"; t_done; }
 "$T_PY" "$DNSD_SRC/tools/mmdb-build" -o "$T_TMP/built.mmdb" "$CSV" || { fail "mmdb-build $CSV"; t_done; }
 REGIONS='"us-east", "us-west", "eu-west", "eu-central", "ap-southeast", "ap-northeast", "sa-east", "af-south"'

@@ -2,7 +2,7 @@
 
   layouts.py CONFIG DB expect SUBNET QTYPE
       one line "ADDRS SCOPE REGION WHERE" for a client: the record as
-      mmdblookup prints it (country, continent, location), placed per SPEC 6
+      mmdblookup prints it (country, continent, location), placed per docs/routing.md
       step 2 (City: the record's coordinates; Country: the country's
       centroid from geo/countries.csv; continent only: the continent's),
       the nearest region with an endpoint of QTYPE (no pins in this

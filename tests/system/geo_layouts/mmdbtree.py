@@ -149,7 +149,7 @@ class MMDB:
 
 def summary(rec):
 	"""(country, continent, lat, lon) of a record, None where absent --
-	the fields SPEC 6 step 2 uses."""
+	the fields docs/routing.md locates a client with."""
 	if not isinstance(rec, dict):
 		return None, None, None, None
 	cc = (rec.get("country") or {}).get("iso_code")

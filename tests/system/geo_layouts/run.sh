@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# GeoIP database layouts (SPEC 5a geoip, 6 step 2) with MaxMind's published
-# test databases ($DNSD_TESTDATA/maxmind): GeoIP2-City-Test and
+# GeoIP database layouts (docs/routing.md: locating a client) with MaxMind's published
+# test databases (tests/data/maxmind): GeoIP2-City-Test and
 # GeoLite2-City-Test (a client at its record's coordinates),
 # GeoIP2-Country-Test and GeoLite2-Country-Test (at its country's centroid,
 # geo/countries.csv).  All four are IPv6 trees: IPv4 clients, and IPv4
@@ -17,7 +17,8 @@ cd "$(dirname "$0")" || exit 1
 . ../lib.sh
 . ../geo_routing/geo_lib.sh
 
-MM=$DNSD_TESTDATA/maxmind
+t_need mmdblookup mmdb-bin
+MM=$DNSD_MAXMIND
 for f in GeoIP2-City-Test GeoLite2-City-Test GeoIP2-Country-Test GeoLite2-Country-Test \
 	GeoIP2-City-Test-Broken-Double-Format GeoIP2-City-Test-Invalid-Node-Count; do
 	[ -f "$MM/$f.mmdb" ] || { fail "$MM/$f.mmdb missing"; t_done; }

@@ -1,8 +1,8 @@
-"""Residency under region failures (SPEC 6 step 5, SPEC 7 forced states).
+"""Residency under region failures (docs/residency.md; forced states: docs/health.md).
 
 Regions are forced down / back to auto through the control API (regions
 without checks are up unless forced).  First a few named cases, each with
-the answer the SPEC rule implies; then every one of the 2^7 up/down
+the answer the residency rule implies; then every one of the 2^7 up/down
 combinations of the seven regions (Gray code order: one API call per step)
 with every client x geo name x family, asserting
   - the exact answer of geomodel.py's step 5 (rcode, addresses in order),
@@ -140,7 +140,7 @@ def set_down(new_down):
 
 
 def named(desc, down_set, label, name, qtype, want_rcode, want_regions):
-	"""One case: the SPEC rule's answer, stated by region; the model must agree."""
+	"""One case: the residency rule's answer, stated by region; the model must agree."""
 	set_down(down_set)
 	replies = batch.run()
 	rcode, addrs = ask(batch.items, label, name, qtype, replies)
@@ -218,7 +218,7 @@ for k in range(1 << n):
 	desc = "down={%s}: %d answers" % (",".join(r for r in REGIONS if r in down), len(batch.items))
 	if leaks:
 		t.fail(desc + ": RESIDENCY BROKEN", "\n".join(leaks[:10]))
-	t.check(not bad, desc + " as SPEC 6 step 5 says", "\n".join(bad[:8]) + ("\n... %d more" % (len(bad) - 8) if len(bad) > 8 else ""))
+	t.check(not bad, desc + " as docs/residency.md says", "\n".join(bad[:8]) + ("\n... %d more" % (len(bad) - 8) if len(bad) > 8 else ""))
 t.check(states == 1 << n and strict_ok == strict_total and strict_total > 0,
 	"strict residency held in all %d strict-pinned answers over %d health states (%.1f s)"
 	% (strict_total, states, time.monotonic() - started))

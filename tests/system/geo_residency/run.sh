@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Data-residency pins (SPEC 5a, 5b, 6 steps 3-5) black-box.  Seven regions,
+# Data-residency pins (docs/residency.md) black-box.  Seven regions,
 # four pins: eu (countries, strict), asia (continent AS, strict), latam
 # (BR AR MX, preferred) and gulf (AE, strict: a country pin inside the asia
 # continent).  Geo names in tests/data/geo_sys_residency.zone.json list,

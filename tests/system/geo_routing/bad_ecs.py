@@ -1,5 +1,5 @@
 """ECS options dig cannot send (it truncates and masks what it is given):
-each invalid one must get FORMERR (SPEC 4, RFC 7871 section 7.1.1), and
+each invalid one must get FORMERR (docs/protocol.md, RFC 7871 section 7.1.1), and
 the valid edge cases next to them must not.  Usage: bad_ecs.py PORT"""
 import struct
 import sys

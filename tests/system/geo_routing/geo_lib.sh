@@ -40,7 +40,7 @@ check_answer() {
 }
 
 # geo DESC NAME QTYPE SUBNET REGIONS: ask NAME.example.com with
-# +subnet=SUBNET.  REGIONS (comma list, "-" for NODATA) is what the SPEC
+# +subnet=SUBNET.  REGIONS (comma list, "-" for NODATA) is what the
 # rule named in DESC implies, or "model" when it is plain distance; the
 # model must agree with it, and gives the addresses and the scope.
 geo() {

@@ -1,4 +1,4 @@
-"""geomodel.py -- SPEC section 6 written out again, independently of geo/,
+"""geomodel.py -- the routing decision of docs/routing.md written out again, independently of geo/,
 as the expectation for the black-box geo tests.  Inputs are the same files
 dnsd reads: the server config, the zone (its "geo" names), the CSV the
 test's GeoIP database was built from (tools/mmdb-build), and the shipped
@@ -70,7 +70,7 @@ def as_v6(net):
 
 
 def table_scope(addr, nets):
-	"""SPEC 6 step 6 for one table: on a hit the longest entry's prefix,
+	"""The ECS scope rule (docs/routing.md) for one table: on a hit the longest entry's prefix,
 	extended until it holds no more specific entry; on a miss the shortest
 	prefix around addr holding no entry.  Returns (scope, longest hit index
 	or None).  nets: networks of addr's version."""

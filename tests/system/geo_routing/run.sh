@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Geo routing (SPEC 4 ECS, 5, 6) black-box: dnsd with a GeoIP database built
+# Geo routing (docs/routing.md, ECS: docs/protocol.md) black-box: dnsd with a GeoIP database built
 # by tools/mmdb-build from tests/data/geo_sys_routing.csv (clients on every
-# continent, v4 and v6), five regions (the SPEC 5a four plus sa-east), the
+# continent, v4 and v6), five regions (the example config's four plus sa-east), the
 # eu (countries, strict) and asia (continent, strict) pins, and `networks`
 # overrides by country and by region.  Asked with dig +norec +subnet= and
 # from 127.0.0.x source addresses; dnspython for invalid ECS options.
 #
-# Expected answers come from geomodel.py, SPEC 6 written out again from the
+# Expected answers come from geomodel.py, the routing rules written out again from the
 # same config, zone and CSV (haversine to each region's coordinates); the
-# named checks below also state the region the SPEC rule implies, so a
+# named checks below also state the region the routing rule implies, so a
 # wrong model cannot pass a wrong server.
 set -u
 cd "$(dirname "$0")" || exit 1
@@ -66,7 +66,7 @@ declare -A EP4=([us-east]=192.0.2.10,192.0.2.11 [eu-west]=198.51.100.10 [eu-cent
 	[ap-southeast]=203.0.113.10 [sa-east]=192.0.2.50)
 declare -A EP6=([us-east]=2001:db8:10::10 [eu-west]=2001:db8:20::10 [ap-southeast]=2001:db8:40::10)
 
-# --- named cases: one per SPEC rule -------------------------------------
+# --- named cases: one per routing rule ----------------------------------
 geo "DE client (v4), eu pin"                 www A 2.0.1.0/24 eu-central
 geo "FR client nested in the DE /16"         www A 2.0.200.0/24 eu-central
 geo "IE client: eu-west nearest"             www A 5.1.0.0/24 eu-west

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Failover with real backends (SPEC 7): four regions whose endpoints are
+# Failover with real backends (docs/health.md): four regions whose endpoints are
 # HTTP servers on 127.0.0.2-5 (hc_backend.py), checked every 1 s with a
 # 0.5 s timeout, rise 2, fall 2.  A backend that refuses, answers 503 or
 # hangs must lose its traffic within interval*fall+timeout+1 = 3.5 s and
@@ -96,11 +96,16 @@ hc_wait $DE 127.0.0.4 10 && hc_within "hung backend answering again: recovered" 
 # --- every EU backend dead ------------------------------------------------
 hc_mode 127.0.0.3 down
 hc_mode 127.0.0.4 down
-# US client now: us-east; once eu-* are down both stay out of its answer
-sleep "$FAIL_BOUND"
-hc_api GET /v1/health
-grep -Eq '"name": "eu-west",[^]]*"a": "down"' <<<"$(tr -d '\n' <<<"$HC_BODY")" &&
-	ok "eu-west is down" || fail "eu-west not down: $HC_BODY"
+# US client now: us-east; once eu-* are down both stay out of its answer.
+# Both must be down within the failover bound: poll /v1/health until then.
+all_eu_down() {
+	local b
+	hc_api GET /v1/health
+	b=$(tr -d '\n' <<<"$HC_BODY")
+	grep -Eq '"name": "eu-west",[^]]*"a": "down"' <<<"$b" && grep -Eq '"name": "eu-central",[^]]*"a": "down"' <<<"$b"
+}
+wait_until "$FAIL_BOUND" all_eu_down && ok "eu-west and eu-central down in $T_WAITED s (bound $FAIL_BOUND s)" ||
+	fail "eu-west and eu-central not both down after $T_WAITED s: $HC_BODY"
 got=$(hc_answer $DE)
 case $got in
 127.0.0.3 | 127.0.0.4 | 127.0.0.3,127.0.0.4) ok "all EU down: strict-EU client still gets an EU address ($got)" ;;

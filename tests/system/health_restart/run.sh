@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Forced states and last-known health across a restart (SPEC 7): the state
-# file keeps a forced region down and an endpoint's last verdict; a fresh
-# verdict is restored, one older than health.state_max_age is not (the
-# endpoint is unknown until checked, and never reported up meanwhile).
+# Forced states and last-known health across a restart (docs/health.md):
+# the state file keeps a forced region down and an endpoint's last verdict;
+# a fresh verdict is restored, one older than health.state_max_age is not.
+# An endpoint with no verdict yet (added by a reload, its check hanging) is
+# shown as unknown and never reported up meanwhile.
 set -u
 cd "$(dirname "$0")"
 . ../lib.sh
@@ -46,9 +47,10 @@ hc_expect_api "force eu-central down" 200
 	ok "state file written at once with the forced state" || fail "state file: $(cat "$STATE")"
 hc_mode 127.0.0.2 hang
 hc_wait $US 127.0.0.3 6 && ok "us-east hanging: US client -> eu-west" || fail "US client: $HC_ELAPSED"
-sleep 1.2	# transitions reach the file within a second
-[ "$(json_get "$STATE" endpoints 127.0.0.2 state)" = down ] &&
-	ok "state file holds 127.0.0.2 down" || fail "state file: $(cat "$STATE")"
+# transitions reach the file within a second or so
+file_says_down() { [ "$(json_get "$STATE" endpoints 127.0.0.2 state)" = down ]; }
+wait_until 3 file_says_down && ok "state file holds 127.0.0.2 down ($T_WAITED s after the failover)" ||
+	fail "state file: $(cat "$STATE")"
 since=$(json_get "$STATE" endpoints 127.0.0.2 since)
 
 # --- restart with a fresh state file --------------------------------------
@@ -79,7 +81,7 @@ stale_since=$(json_get "$STATE" endpoints 127.0.0.2 since)
 HC_CHECK_INTERVAL=5 HC_CHECK_TIMEOUT=4 hc_config
 t_start example.com.
 get_health
-# dnsd waits up to the largest check timeout for first verdicts (SPEC 7),
+# dnsd waits up to the largest check timeout for first verdicts (docs/health.md),
 # so by now 127.0.0.2 is unknown or judged by a fresh check, never by the
 # 700 s old saved state
 verdict=$(health_field 0 0 check)
@@ -89,8 +91,43 @@ if [ "$verdict" = unknown ] || { [ "$(health_field 0 0 last_change)" != "$stale_
 else
 	fail "stale state: $HC_BODY"
 fi
-up=$(hc_metric 'dnsd_endpoint_up{region="us-east",endpoint="127.0.0.2"}')
-[ "$up" = 0 ] && ok "unknown endpoint is not reported up in /metrics" || fail "dnsd_endpoint_up '$up'"
+
+# --- an endpoint with no verdict yet ----------------------------------------
+# Start-up waits for first verdicts, so after a restart no endpoint is left
+# unknown for long; a reload adding one is the honest way to see one.
+# 127.0.0.6 accepts the check and never answers: with the 4 s timeout it
+# stays unknown for 4 s after the reload, long enough to look at it twice.
+hc_mode 127.0.0.6 hang
+t_bg backend-hang "$T_PY" "$T_LIB_DIR/hc_backend.py" "$HC_PORT" "$HC_MODES" 127.0.0.6
+listens() { "$T_PY" -c "import socket; socket.create_connection(('$1', $HC_PORT), 0.2)" 2>/dev/null; }
+wait_until 10 listens 127.0.0.6 || fail "backend 127.0.0.6:$HC_PORT never listened"
+"$T_PY" - "$T_TMP/dnsd.json" <<'EOF2'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["regions"]["ap-southeast"]["endpoints"].append("127.0.0.6")
+json.dump(c, open(sys.argv[1], "w"), indent=1)
+EOF2
+hc_api POST /v1/reload "" $HC_TOKEN
+hc_expect_api "reload adding 127.0.0.6 (check hangs, 4 s timeout): 200" 200
+# check_of ADDRESS: that endpoint's "check" in the last get_health
+check_of() {
+	"$T_PY" -c 'import json, sys
+for r in json.load(open(sys.argv[1]))["regions"]:
+	for e in r["endpoints"]:
+		if e["address"] == sys.argv[2]:
+			print(e["check"])' "$T_TMP/health.json" "$1" 2>/dev/null
+}
+get_health
+before=$(check_of 127.0.0.6)
+up=$(hc_metric 'dnsd_endpoint_up{region="ap-southeast",endpoint="127.0.0.6"}')
+get_health
+after=$(check_of 127.0.0.6)
+# unknown before and after the metrics read: unknown during it
+if [ "$before" = unknown ] && [ "$after" = unknown ] && [ "$up" = 0 ]; then
+	ok "endpoint without a verdict: /v1/health says unknown, dnsd_endpoint_up 0"
+else
+	fail "endpoint without a verdict: check '$before' then '$after', dnsd_endpoint_up '$up'"
+fi
 got=$(hc_answer $DE)
 [ "$got" = 127.0.0.3 ] && ok "forced state restored even so (DE -> eu-west)" || fail "DE client: $got"
 hc_api POST /v1/regions/eu-central/state '{"state": "auto"}' $HC_TOKEN

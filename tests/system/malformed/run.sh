@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Malformed and hostile packets (SPEC 4, 11): dropped or FORMERR as the SPEC
-# says, and the server keeps answering; then 2,000 seeded random packets.
+# Malformed and hostile packets (docs/protocol.md): dropped or FORMERR as
+# docs/protocol.md says, and the server keeps answering; then 2,000 seeded random packets.
 set -u
 cd "$(dirname "$0")" || exit 1
 . ../lib.sh

@@ -6,11 +6,9 @@ set -u
 cd "$(dirname "$0")" || exit 1
 . ../lib.sh
 
-NSD=$(command -v nsd || echo /usr/sbin/nsd)
-if [ ! -x "$NSD" ]; then
-	fail "nsd not installed (apt-get install nsd)"
-	t_done
-fi
+NSD=/usr/sbin/nsd
+t_need "$NSD" nsd
+t_need nsd-checkconf nsd
 mkdir -p "$T_TMP/gen" "$T_TMP/nsd"
 "$T_PY" - "$DNSD_SRC/zones/example.json" "$T_TMP/gen/example.json" <<'PY' || exit 1
 import json, sys

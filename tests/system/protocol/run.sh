@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Black-box DNS protocol behaviour (SPEC 4) with dig over UDP and TCP, IPv4
+# Black-box DNS protocol behaviour (docs/protocol.md) with dig over UDP and TCP, IPv4
 # and IPv6, plus wire.py for what dig cannot do.  The zone is
 # zones/example.json with the SOA minimum lowered to 120 (so the RFC 2308
 # negative TTL, min(300, 120), is visible) and a TXT-heavy name "big"; a

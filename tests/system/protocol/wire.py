@@ -21,7 +21,7 @@ T = Tally()
 
 
 def opcodes(port):
-	# SPEC 4: NOTIMP for every opcode but QUERY (IQUERY, STATUS, NOTIFY,
+	# docs/protocol.md: NOTIMP for every opcode but QUERY (IQUERY, STATUS, NOTIFY,
 	# UPDATE, DSO and unassigned ones alike).
 	for op in (1, 2, 3, 4, 5, 6, 15):
 		q = make_query("example.com.", "SOA")

@@ -11,35 +11,39 @@ are those with an "origin" key.  Prints one line per check and ends with
 import glob
 import json
 import os
+import re
 import sys
 
 import jsonschema
 
-# Each bad document and the schema path it must be rejected at: an error
-# whose instance path (joined with "/") contains this string.  A document
-# rejected for some other reason is a failure: the test proves the rule.
+# Each bad document and the place it must be rejected at, exactly: the
+# error's instance path joined with "/", plus the property the error is about
+# when it is about one (missing, unexpected, or a bad property name; see
+# where()), so a document refused at its root still names what is wrong.
+# A document rejected only somewhere else is a failure: the test proves the
+# rule, not just that something is wrong.
 BAD = {
-	"schema_bad_zone_no_origin.json": "",
-	"schema_bad_zone_cname_beside.json": "records/docs",
+	"schema_bad_zone_no_origin.json": "origin",
+	"schema_bad_zone_cname_beside.json": "records/docs/A",
 	"schema_bad_zone_two_cnames.json": "records/docs/CNAME",
 	"schema_bad_zone_a_v6.json": "records/host/A",
 	"schema_bad_zone_a_range.json": "records/host/A",
 	"schema_bad_zone_aaaa_v4.json": "records/host/AAAA",
 	"schema_bad_zone_ttl_string.json": "records/host/ttl",
 	"schema_bad_zone_ttl_only.json": "records/host",
-	"schema_bad_zone_type_case.json": "records/host",
-	"schema_bad_zone_unknown_key.json": "",
+	"schema_bad_zone_type_case.json": "records/host/mx",
+	"schema_bad_zone_unknown_key.json": "zone",
 	"schema_bad_zone_origin_relative.json": "origin",
 	"schema_bad_zone_soa_serial.json": "soa/serial",
 	"schema_bad_zone_data_string.json": "records/@/NS",
-	"schema_bad_zone_geo_no_regions.json": "geo/www",
+	"schema_bad_zone_geo_no_regions.json": "geo/www/regions",
 	"schema_bad_zone_geo_all_down.json": "geo/www/all_down",
 	"schema_bad_zone_geo_max_regions.json": "geo/www/max_regions",
-	"schema_bad_zone_owner_space.json": "records",
-	"schema_bad_config_no_zones.json": "",
+	"schema_bad_zone_owner_space.json": "records/bad name",
+	"schema_bad_config_no_zones.json": "zones",
 	"schema_bad_config_listen_port.json": "listen/0",
 	"schema_bad_config_listen_v6.json": "listen/0",
-	"schema_bad_config_unknown_key.json": "",
+	"schema_bad_config_unknown_key.json": "listen_addresses",
 	"schema_bad_config_workers.json": "workers",
 	"schema_bad_config_location.json": "regions/north/location/0",
 	"schema_bad_config_endpoint.json": "regions/north/endpoints/0",
@@ -48,7 +52,7 @@ BAD = {
 	"schema_bad_config_pin_empty.json": "pins/eu",
 	"schema_bad_config_continent.json": "pins/eu/continents/0",
 	"schema_bad_config_network_both.json": "networks/10.0.0.0/8",
-	"schema_bad_config_network_cidr.json": "networks",
+	"schema_bad_config_network_cidr.json": "networks/10.0.0.0/33",
 	"schema_bad_config_udp_payload.json": "limits/udp_payload",
 	"schema_bad_config_log_level.json": "log/level",
 }
@@ -82,7 +86,20 @@ def errors(validator, doc):
 
 
 def where(err):
-	return "/".join(str(p) for p in err.absolute_path)
+	"""The error's instance path, plus the property it is about: the missing
+	one ("required"), the unexpected ones ("additionalProperties") or the
+	badly spelled name ("propertyNames")."""
+	path = [str(p) for p in err.absolute_path]
+	inst = err.instance
+	if err.validator == "required" and isinstance(inst, dict):
+		path.append(",".join(p for p in err.validator_value if p not in inst))
+	elif err.validator == "additionalProperties" and isinstance(inst, dict):
+		props = err.schema.get("properties", {})
+		pats = err.schema.get("patternProperties", {})
+		path.append(",".join(k for k in inst if k not in props and not any(re.search(r, k) for r in pats)))
+	elif "propertyNames" in err.absolute_schema_path:
+		path.append(str(inst))
+	return "/".join(path)
 
 
 def main():
@@ -148,12 +165,12 @@ def main():
 		errs = errors(validators[kind], doc)
 		if not errs:
 			fail("%s: accepted by the %s schema, expected an error at /%s" % (name, kind, at))
-		elif not any(at in where(e) for e in errs):
+		elif not any(where(e) == at for e in errs):
 			fail("%s: rejected, but not at /%s:" % (name, at))
 			for e in errs[:10]:
 				print("     at /%s: %s" % (where(e), e.message))
 		else:
-			e = next(e for e in errs if at in where(e))
+			e = next(e for e in errs if where(e) == at)
 			ok("%s rejected at /%s (%s)" % (name, where(e), e.message[:70]))
 
 
