@@ -1,5 +1,5 @@
 /*
- * test_geo_util.h -- helpers shared by the tests/unit/test_geo*.c binaries:
+ * test_geo_util.h -- helpers shared by the tests/unit/geo/test_geo*.c binaries:
  * address parsing, paths to test data, building a database with
  * tools/mmdb-build, guarded parser buffers.  Test code only.
  */
@@ -55,7 +55,7 @@ tsrc(void)
 	if (env != NULL)
 		return env;
 	snprintf(root, sizeof(root), "%s", __FILE__);
-	for (int i = 0; i < 3 && (p = strrchr(root, '/')) != NULL; i++)
+	for (int i = 0; i < 4 && (p = strrchr(root, '/')) != NULL; i++)
 		*p = '\0';
 	return root[0] ? root : ".";
 }
