@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -465,16 +466,20 @@ apply_region(struct health *h, const struct dnsd_conf *c, size_t r, uint32_t *ep
 	return 0;
 }
 
+/* Applies saved records to the slots.  With rwas and ewas (start-up),
+ * forced states of names the config lacks get a slot, kept for a later
+ * config; without (health_load_state), they are left out.  Verdicts count
+ * when they are no older than max_age. */
 static void
 restore_saved(struct health *h, const struct health_saved *v, size_t n, unsigned char *rwas,
-	      unsigned char *ewas)
+	      unsigned char *ewas, double max_age)
 {
 	time_t now = time(NULL);
 
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].kind == HEALTH_SAVED_REGION) {
 			long s = find_region(h, v[i].name);
-			if (s < 0 && v[i].force != HEALTH_AUTO)	/* keep it for a later config */
+			if (s < 0 && v[i].force != HEALTH_AUTO && rwas != NULL)	/* keep it for a later config */
 				s = region_slot_for(h, v[i].name, rwas);
 			if (s >= 0)
 				h->region[s].force = v[i].force;
@@ -485,13 +490,13 @@ restore_saved(struct health *h, const struct health_saved *v, size_t n, unsigned
 			continue;
 		snprintf(ce.text, sizeof(ce.text), "%s", v[i].name);
 		long s = find_ep(h, ce.family, ce.addr);
-		if (s < 0 && v[i].force != HEALTH_AUTO)
+		if (s < 0 && v[i].force != HEALTH_AUTO && ewas != NULL)
 			s = ep_slot_for(h, &ce, ewas);
 		if (s < 0)
 			continue;
 		struct health_ep *e = &h->ep[s];
 		e->force = v[i].force;
-		if (e->active && e->has_check && health_file_fresh(&v[i], now, h->state_max_age)) {
+		if (e->active && e->has_check && health_file_fresh(&v[i], now, max_age)) {
 			e->sm = (struct health_sm){ .state = v[i].state };
 			e->last_change = v[i].since;
 			e->last_check = v[i].at;
@@ -514,7 +519,7 @@ read_state_file(struct health *h, unsigned char *rwas, unsigned char *ewas)
 				h->state_file, strerror(-rc));
 		return;
 	}
-	restore_saved(h, v, n, rwas, ewas);
+	restore_saved(h, v, n, rwas, ewas, h->state_max_age);
 	log_msg(LOG_LVL_INFO, "state_file", "file=\"%s\" records=%zu", h->state_file, n);
 	free(v);
 }
@@ -1084,6 +1089,59 @@ health_force_endpoint(struct health *h, const char *address, enum health_force f
 	pthread_mutex_unlock(&h->mu);
 	log_msg(LOG_LVL_INFO, "force", "endpoint=%s forced=%s", address, health_force_name(f));
 	save_state(h);
+	return 0;
+}
+
+/* --- a given state, for tools ---------------------------------------------- */
+
+static void
+publish_every_word(struct health *h)
+{
+	for (uint32_t i = 0; i < HEALTH_MAX_ENDPOINTS; i++)
+		if (h->ep[i].used)
+			publish_ep(h, i);
+	for (uint32_t r = 0; r < HEALTH_MAX_REGIONS; r++)
+		if (h->region[r].used)
+			publish_region(h, r);
+}
+
+int
+health_set_verdict(struct health *h, const char *address, enum health_state st)
+{
+	uint8_t addr[16];
+	int family, rc = 0;
+	long s;
+
+	if (parse_addr(address, &family, addr) < 0)
+		return -ENOENT;
+	pthread_mutex_lock(&h->mu);
+	if ((s = find_ep(h, family, addr)) < 0 || !h->ep[s].active) {
+		rc = -ENOENT;
+	} else if (!h->ep[s].has_check) {
+		rc = -EINVAL;
+	} else {
+		h->ep[s].sm = (struct health_sm){ .state = st };
+		publish_ep(h, (uint32_t)s);
+		publish_regions_of(h, (uint32_t)s);
+	}
+	pthread_mutex_unlock(&h->mu);
+	return rc;
+}
+
+int
+health_load_state(struct health *h, const char *path)
+{
+	struct health_saved *v;
+	size_t n;
+	int rc;
+
+	if ((rc = health_file_read(path, &v, &n)) < 0)
+		return rc;
+	pthread_mutex_lock(&h->mu);
+	restore_saved(h, v, n, NULL, NULL, HUGE_VAL);
+	publish_every_word(h);
+	pthread_mutex_unlock(&h->mu);
+	free(v);
 	return 0;
 }
 

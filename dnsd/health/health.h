@@ -77,6 +77,21 @@ int health_ready(const struct health *h);
 int health_force_region(struct health *h, const char *region, enum health_force f);
 int health_force_endpoint(struct health *h, const char *address, enum health_force f);
 
+/* A given state instead of checks, for tools that decide with it
+ * (dnsd-sim) on a checker that is never started.  Main thread.
+ *
+ * health_set_verdict: a checked endpoint's verdict, as if its checks had
+ * said so (no rise or fall), and the words that depend on it.  0,
+ * -ENOENT for an address the config applied last lacks, -EINVAL for an
+ * endpoint without a check (always up unless forced).
+ *
+ * health_load_state: a state file's forced states and last-known
+ * verdicts, whatever their age, for the regions and endpoints of the
+ * config applied last (records of others are ignored).  Writes nothing.
+ * 0, -ENOENT no such file, -EINVAL not a state file, -ENOMEM. */
+int health_set_verdict(struct health *h, const char *address, enum health_state s);
+int health_load_state(struct health *h, const char *path);
+
 /* What the control API and /metrics show of one endpoint slot. */
 struct health_endpoint_info {
 	enum health_state state;	/* check verdict; HEALTH_UP for endpoints without check */
