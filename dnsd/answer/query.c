@@ -165,13 +165,13 @@ endpoint_forced_down(const struct qctx *x, int r, size_t e)
  * region word's family bits (health_region_family_state), so a region costs
  * one relaxed load here: up unless that family reads down, as an endpoint
  * with no verdict yet counts as up. */
-static void
-health_view(const struct qctx *x, const struct geo_name *gn, struct geo_view *v)
+void
+query_health_view(const struct snap *s, const struct geo_name *gn, struct geo_view *v)
 {
-	v->has[0] = x->s->static_view.has[0];
-	v->has[1] = x->s->static_view.has[1];
+	v->has[0] = s->static_view.has[0];
+	v->has[1] = s->static_view.has[1];
 	v->rtt = NULL;
-	if (x->s->health == NULL) {
+	if (s->health == NULL) {
 		v->up[0] = v->has[0];
 		v->up[1] = v->has[1];
 		return;
@@ -179,7 +179,7 @@ health_view(const struct qctx *x, const struct geo_name *gn, struct geo_view *v)
 	v->up[0] = v->up[1] = 0;
 	for (int i = 0; i < gn->nregions; i++) {
 		int r = gn->regions[i];
-		uint32_t w = health_region_word(x->s->health, x->s->region_slot[r]);
+		uint32_t w = health_region_word(s->health, s->region_slot[r]);
 		uint64_t bit = 1ull << r;
 
 		if (HEALTH_WORD_FAM(w, GEO_FAM_A) != HEALTH_DOWN)
@@ -195,7 +195,7 @@ query_geo_eval(const struct qctx *x, const struct geo_name *gn, struct geo_eval 
 	ev->via_ecs = x->q->ecs && x->q->ecs_addr.prefix > 0;
 	client_addr(x, &ev->client);
 	geo_locate(x->s->conf->geo, &ev->client, &ev->loc);
-	health_view(x, gn, &ev->view);
+	query_health_view(x->s, gn, &ev->view);
 	/* nothing reported yet: skip the clock read */
 	geo_rtt_lookup(x->rtt, &ev->client, x->rtt ? clock_coarse_seconds() : 0, &ev->rtt);
 	ev->view.rtt = &ev->rtt;

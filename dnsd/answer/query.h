@@ -30,6 +30,13 @@ size_t query_answer(const struct snap *s, const struct geo_rtt_table *rtt, const
 		    const struct query_client *client, enum query_proto proto,
 		    uint8_t *out, size_t cap, struct query_metrics *m);
 
+/* The health view a geo decision for name gn reads (docs/routing.md §1,
+ * §7): the regions with endpoints of each family, from s, and those up
+ * for it, from s's health words (all of them when s has no checker); no
+ * latency data.  The query path and the simulator (dnsd/sim) both build
+ * it here.  Any thread; a few relaxed loads, never allocates. */
+void query_health_view(const struct snap *s, const struct geo_name *gn, struct geo_view *v);
+
 /* Prepares, at load on the loading thread, the answer of every RRset
  * queried by its owner and type (zone.h, struct zone_prepared), with the
  * same builder query_answer() runs; allocates from the snapshot's arena.
