@@ -24,7 +24,8 @@ LAYERS = {
     "dnsd/answer": ["dnsd/zone", "dnsd/health", "dnsd/proto", "dnsd/conf", "dnsd/util", "geo"],
     "dnsd/server": ["dnsd/answer", "dnsd/zone", "dnsd/health", "dnsd/proto", "dnsd/conf",
                     "dnsd/util", "geo"],
-    "dnsd/ctl": ["dnsd/server", "dnsd/answer", "dnsd/zone", "dnsd/health", "dnsd/proto",
+    "dnsd/sim": ["dnsd/answer", "dnsd/zone", "dnsd/health", "dnsd/proto", "dnsd/conf", "dnsd/util", "geo"],
+    "dnsd/ctl": ["dnsd/server", "dnsd/sim", "dnsd/answer", "dnsd/zone", "dnsd/health", "dnsd/proto",
                  "dnsd/conf", "dnsd/util", "geo"],
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
