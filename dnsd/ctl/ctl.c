@@ -20,6 +20,7 @@
 
 #include "dnsd/conf/conf.h"
 #include "dnsd/ctl/ctl.h"
+#include "dnsd/ctl/ctl_page.h"
 #include "dnsd/server/reports.h"
 #include "dnsd/util/log.h"
 #include "dnsd/util/metrics.h"
@@ -408,6 +409,8 @@ on_request(struct evhttp_request *req, void *arg)
 			get_metrics(c, req);
 	} else if (strcmp(path, "/v1/latency") == 0 && evhttp_request_get_command(req) == EVHTTP_REQ_GET) {
 		reply_json(req, HTTP_OK, "OK", reports_list());
+	} else if (ctl_page_route(req, path, c->in.health)) {
+		/* GET / and /v1/map.svg: read-only, no token (ctl_page.c) */
 	} else {
 		route_post(c, req, path);
 	}
@@ -484,5 +487,6 @@ ctl_free(struct ctl *c)
 		return;
 	if (c->http)
 		evhttp_free(c->http);
+	ctl_page_free();
 	free(c);
 }
