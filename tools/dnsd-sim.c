@@ -379,9 +379,20 @@ main(int argc, char **argv)
 	if (apply_changes(h, &o) < 0)
 		goto done;
 	sim_views(s, after);
-	if ((sp = sim_space_new(s, o.format != SIM_SVG)) == NULL)
+	/* blocks are kept for listings only: every network (--networks), or
+	 * the networks that leave a strict pin, which should never exist;
+	 * when some do, the walk runs again to name them */
+	if ((sp = sim_space_new(s, o.list_networks)) == NULL)
 		goto oom;
 	erc = sim_eval(sp, o.name, o.family, now, o.nchanges ? after : NULL, &res);
+	if (erc == 0 && sp->blocks == NULL && leaks(res)) {
+		sim_result_free(res);
+		res = NULL;
+		sim_space_free(sp);
+		if ((sp = sim_space_new(s, 1)) == NULL)
+			goto oom;
+		erc = sim_eval(sp, o.name, o.family, now, o.nchanges ? after : NULL, &res);
+	}
 	if (erc == -ENOENT) {
 		fprintf(stderr, "dnsd-sim: no geo name %s in the zones; they have:", o.name ? o.name : "at all");
 		for (size_t i = 0; i < s->ngeo; i++)
