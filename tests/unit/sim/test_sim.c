@@ -18,10 +18,9 @@
 #include <cmocka.h>
 
 #include "dnsd/answer/query.h"
-#include "dnsd/server/reload.h"
 #include "dnsd/sim/sim.h"
 #include "dnsd/util/log.h"
-#include "test_geo_util.h"
+#include "../geo/test_geo_util.h"
 
 struct fix {
 	char dir[64];
@@ -68,7 +67,7 @@ setup(void **state)
 		return -1;
 	fprintf(out, conf_fmt, tsrc(), db, f->dir);
 	fclose(out);
-	if ((f->s = reload_build(conf, err)) == NULL) {
+	if ((f->s = snap_load(conf, err)) == NULL) {
 		dnsd_err_print(err, stderr);
 		return -1;
 	}
