@@ -7,6 +7,7 @@ DNSD_PACKAGES=(
 	libldns-dev libevent-dev libjansson-dev libmaxminddb-dev libcmocka-dev liburcu-dev libssl-dev
 	python3 python3-jsonschema python3-dnspython
 	bind9-dnsutils ldnsutils mmdb-bin nsd gdnsd curl openssl
+	python3-lxml chromium	# tests/system/sim: the map parsed as XML, the status page's screenshot
 	clang libclang-rt-14-dev	# libFuzzer for tools/fuzz.sh
 )
 
