@@ -174,7 +174,7 @@ get_map(struct evhttp_request *req)
 	sim_views(s, views);
 	if (sim_eval(g_map.space, g->name, fam, views, NULL, &res) < 0 || (out = open_memstream(&text, &len)) == NULL)
 		goto oom;
-	struct sim_meta meta = { .config = s->conf->file, .health = "this server's, now" };
+	struct sim_meta meta = { .config = s->conf->file, .health = "this server's, now" };	/* no scenario */
 	if (sim_svg(res, &res->sel[0], &meta, out) < 0 || fclose(out) != 0) {
 		out = NULL;
 		goto oom;

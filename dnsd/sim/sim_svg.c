@@ -226,12 +226,12 @@ scenario_text(FILE *out, const struct sim_meta *meta)
 		xml_text(out, meta->changes[i]);
 	}
 	if (meta->nchanges == 0)
-		fputs("none (the current state)", out);
+		fputs("none", out);
 }
 
 /* One legend entry per answer some country gets, with its counts. */
 static int
-draw_legend(FILE *out, const struct sim_result *r, const struct country *cs, int y, int dry)
+draw_legend(FILE *out, const struct sim_result *r, const struct country *cs, int y, int width, int dry)
 {
 	const struct geo_model *m = r->space->snap->conf->geo;
 	size_t nr = geo_region_count(m);
@@ -265,7 +265,7 @@ draw_legend(FILE *out, const struct sim_result *r, const struct country *cs, int
 			snprintf(text, sizeof(text), "%s (%u countries)",
 				 k < (long)nr ? geo_region_name(m, (int)k) : "no answer (SERVFAIL, NODATA)", n[0]);
 		int w = 28 + 7 * (int)strlen(text);
-		if (x + w > 2 * PANEL_W + MARGIN && x > MARGIN) {
+		if (x + w > width - MARGIN && x > MARGIN) {
 			x = MARGIN;
 			row++;
 		}
@@ -334,7 +334,7 @@ sim_svg(const struct sim_result *r, const struct sim_sel *sel, const struct sim_
 	 * count the lines of the list of moves (six countries a line) */
 	for (uint32_t i = 0; i < SIM_AREA_COUNTRIES; i++)
 		moved += cs[i].moved > 0;
-	y = draw_legend(out, r, cs, top + PANEL_H + MARGIN, 1);
+	y = draw_legend(out, r, cs, top + PANEL_H + MARGIN, width, 1);
 	if (r->has_after)
 		y += (moved > 0 ? (int)(moved + 5) / 6 : 1) * LEGEND_ROW;
 	int height = y + MARGIN;
@@ -355,8 +355,7 @@ sim_svg(const struct sim_result *r, const struct sim_sel *sel, const struct sim_
 	fprintf(out, " %s: who is answered by which region</text>\n", fam[sel->fam]);
 	fprintf(out, "<text x=\"%d\" y=\"48\">", MARGIN);
 	scenario_text(out, meta);
-	fprintf(out, "; %zu IPv4 and %zu IPv6 blocks of %s</text>\n", r->space->nblocks[0], r->space->nblocks[1],
-		"the GeoIP database and networks");
+	fputs("</text>\n", out);
 	draw_panel(out, r, cs, 0, MARGIN, top, r->has_after ? "Now" : "Now (current health state)");
 	if (r->has_after) {
 		char cap[256];
@@ -364,7 +363,7 @@ sim_svg(const struct sim_result *r, const struct sim_sel *sel, const struct sim_
 			 meta->nchanges == 1 ? "" : "s");
 		draw_panel(out, r, cs, 1, 2 * MARGIN + PANEL_W, top, cap);
 	}
-	y = draw_legend(out, r, cs, top + PANEL_H + MARGIN, 0);
+	y = draw_legend(out, r, cs, top + PANEL_H + MARGIN, width, 0);
 	moved_list(out, r, sel, cs, y);
 	fputs("</svg>\n", out);
 	return ferror(out) ? -EIO : 0;

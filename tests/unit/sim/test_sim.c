@@ -58,6 +58,7 @@ setup(void **state)
 	char db[512], conf[512];
 	FILE *out;
 
+	*state = f;
 	log_setup("warning", 0);	/* forced states are logged at info */
 	snprintf(f->dir, sizeof(f->dir), "/tmp/dnsd-test-sim.XXXXXX");
 	if (mkdtemp(f->dir) == NULL || tbuild_mmdb(f->dir, "sim_networks.csv", "city", "sim.mmdb", db, sizeof(db)) < 0)
@@ -87,6 +88,8 @@ teardown(void **state)
 	struct fix *f = *state;
 	char cmd[128];
 
+	if (f == NULL || f->s == NULL)
+		return 0;	/* setup failed and said why */
 	sim_space_free(f->sp);
 	snap_free(f->s);
 	health_free(f->h);
