@@ -483,12 +483,23 @@ text_continents(const struct sim_result *r, const struct sim_sel *sel, FILE *out
 	}
 }
 
+/* "44.0%", or "<0.1%" for a share that is there but rounds to nothing. */
+static const char *
+pct(double share, char *buf)
+{
+	if (share > 0 && share < 0.05)
+		return "<0.1%";
+	snprintf(buf, 16, "%.1f%%", share);
+	return buf;
+}
+
 static void
 text_regions(const struct sim_result *r, const struct sim_sel *sel, FILE *out)
 {
 	const struct geo_model *m = model_of(r);
 	size_t nr = geo_region_count(m);
 	struct totals t;
+	char a4[16], a6[16];
 
 	count_totals(r, sel, &t);
 	fprintf(out, "  %-16s %9s %9s %11s   (shares of located space)\n", "answered first", "IPv4", "IPv6",
@@ -506,7 +517,7 @@ text_regions(const struct sim_result *r, const struct sim_sel *sel, FILE *out)
 				fprintf(out, "    %-14s", k < nr ? geo_region_name(m, (int)k) : "no answer");
 			else
 				fprintf(out, "     -> after     ");
-			fprintf(out, " %8.1f%% %8.1f%% %11u\n", s4, s6, t.countries[st][k]);
+			fprintf(out, " %9s %9s %11u\n", pct(s4, a4), pct(s6, a6), t.countries[st][k]);
 		}
 	}
 }
