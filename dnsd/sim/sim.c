@@ -213,7 +213,9 @@ walk(struct sim_space *sp, int family, int keep, size_t *cap)
 		unsigned prefix = loc.scope, floor = aligned_prefix(a.bytes, bytes);
 		if (prefix < floor)
 			prefix = floor;
-		memset(&loc.net, 0, sizeof(loc.net));
+		/* a networks entry stays: reports name the overrides */
+		if (loc.via != GEO_LOC_NETWORKS)
+			memset(&loc.net, 0, sizeof(loc.net));
 		loc.scope = 0;
 		long p = place_find(sp, &loc);
 		if (p < 0)

@@ -31,7 +31,8 @@ struct sim_block {
 	uint32_t place;		/* index into sim_space.places */
 };
 
-/* Where a block is, as geo_locate() said, with net and scope cleared:
+/* Where a block is, as geo_locate() said, with scope cleared and net
+ * cleared unless it is a networks entry (loc.via GEO_LOC_NETWORKS):
  * everything a decision reads.  Blocks at one place decide alike. */
 struct sim_place {
 	struct geo_location loc;

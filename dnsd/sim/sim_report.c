@@ -269,6 +269,33 @@ networks_json(const struct sim_result *r, const struct sim_sel *sel)
 	return a;
 }
 
+/* The config's networks entries, as the places they make: the entry,
+ * the country GeoIP gives a region entry's clients, the answers. */
+static json_t *
+overrides_json(const struct sim_result *r, const struct sim_sel *sel)
+{
+	const struct sim_space *sp = r->space;
+	json_t *a = json_array();
+	char net[64], ip[INET6_ADDRSTRLEN], buf[LABEL_MAX];
+
+	for (size_t p = 0; p < sp->nplaces; p++) {
+		const struct geo_location *loc = &sp->places[p].loc;
+		json_t *o;
+		if (loc->via != GEO_LOC_NETWORKS)
+			continue;
+		inet_ntop(loc->net.family == 4 ? AF_INET : AF_INET6, loc->net.bytes, ip, sizeof(ip));
+		snprintf(net, sizeof(net), "%s/%u", ip, loc->net.prefix);
+		o = json_pack("{s:s,s:s,s:s}", "network", net, "country", loc->country, "now",
+			      label(r, sel->out[0][p], buf));
+		if (loc->region >= 0)
+			json_object_set_new(o, "region", json_string(geo_region_name(model_of(r), loc->region)));
+		if (r->has_after)
+			json_object_set_new(o, "after", json_string(label(r, sel->out[1][p], buf)));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 static json_t *
 sel_json(const struct sim_result *r, const struct sim_sel *sel, const struct sim_meta *meta)
 {
@@ -295,6 +322,7 @@ sel_json(const struct sim_result *r, const struct sim_sel *sel, const struct sim
 		      "countries", countries, "continents", conts);
 	sim_summarize(r, sel, SIM_AREA_UNLOCATED, SIM_AREAS, NULL, &sum);
 	json_object_set_new(o, "unlocated", summary_json(r, &sum, NULL));
+	json_object_set_new(o, "overrides", overrides_json(r, sel));
 	json_object_set_new(o, "regions", regions_json(r, &t));
 	json_object_set_new(o, "residency", residency_json(r, sel));
 	if (r->has_after)

@@ -287,7 +287,7 @@ draw_legend(FILE *out, const struct sim_result *r, const struct country *cs, int
 }
 
 static int
-moved_list(FILE *out, const struct sim_result *r, const struct sim_sel *sel, const struct country *cs, int y)
+moved_list(FILE *out, const struct sim_result *r, const struct country *cs, int y)
 {
 	const struct geo_model *m = r->space->snap->conf->geo;
 	char a[LABEL_MAX], b[LABEL_MAX];
@@ -315,7 +315,6 @@ moved_list(FILE *out, const struct sim_result *r, const struct sim_sel *sel, con
 	if (n == 0)
 		fputs("No country moves.", out);
 	fputs("</text>\n", out);
-	(void)sel;
 	return y + LEGEND_ROW;
 }
 
@@ -364,7 +363,7 @@ sim_svg(const struct sim_result *r, const struct sim_sel *sel, const struct sim_
 		draw_panel(out, r, cs, 1, 2 * MARGIN + PANEL_W, top, cap);
 	}
 	y = draw_legend(out, r, cs, top + PANEL_H + MARGIN, width, 0);
-	moved_list(out, r, sel, cs, y);
+	moved_list(out, r, cs, y);
 	fputs("</svg>\n", out);
 	return ferror(out) ? -EIO : 0;
 }

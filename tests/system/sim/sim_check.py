@@ -4,7 +4,8 @@ prints "ok ..." / "FAIL ..." lines and ends with "N passed, M failed".
   scenario SIM.JSON DOWN... -- CONFIG PORT SAMPLE [SAME.JSON...]
       the JSON of `dnsd-sim --down DOWN... --format json --networks`:
       every country has an answer now and after, no strict pin leaks,
-      the networks listed add up to the countries; SAME.JSON (dnsd-sim
+      every networks override is listed, the networks listed agree with
+      the countries; SAME.JSON (dnsd-sim
       fed the server's own state, by URL or state file) says "now" what
       SIM.JSON says "after"; and for SAMPLE random networks the dnsd
       on 127.0.0.1:PORT, with DOWN forced down through its API, answers
@@ -113,6 +114,11 @@ def scenario(argv):
                  for pin, p in r["residency"].items() if p["mode"] == "strict" and not p["exempt"]}
         check(leaks and all(a == 0 and b == 0 and not l for a, b, l in leaks.values()),
               what + ": 0 strict-pin leaks (%s)" % ", ".join(sorted(leaks)), repr(leaks))
+        with open(config, encoding="utf-8") as f:
+            overrides = set(json.load(f).get("networks", {}))
+        listed = {o["network"] for o in r["overrides"] if o.get("now") and o.get("after")}
+        check(listed == overrides, what + ": every networks override is listed with its answers: %s"
+              % sorted(listed), "config %s" % sorted(overrides))
         moved = [cc for cc, c in r["countries"].items() if c["moved"] > 0]
         check(sorted(moved) == sorted(r["moved"]), what + ": the moved list is the countries with a moved share")
         # the networks listing agrees with the per-country answers
