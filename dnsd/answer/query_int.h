@@ -28,6 +28,10 @@ struct qctx {
 	const struct zone_node *addl[ADDL_MAX];
 	int addl_required;		/* referral glue: TC when it does not fit */
 	int region, pin;		/* geo answers: first region answered, pin; else -1 */
+	/* what rate limiting counts the answer under (struct query_rrl) */
+	const struct zone *zone;	/* the zone answering, NULL: none */
+	const struct zone_node *cut;	/* a referral's delegation point */
+	const struct zone_node *wild;	/* the first wildcard synthesised from */
 };
 
 /* Everything a geo decision reads besides the name: the client address
