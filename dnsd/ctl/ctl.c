@@ -279,6 +279,13 @@ post_state(struct evhttp_request *req, struct health *h, int region, const char 
 		reply_error(req, HTTP_NOTFOUND, "Not Found", why);
 		return;
 	}
+	if (rc < 0) {
+		/* a forced state that would not survive a restart is not taken */
+		snprintf(why, sizeof(why), "cannot write the state file (%s): %s not forced, nothing changed",
+			 strerror(-rc), region ? "region" : "endpoint");
+		reply_error(req, HTTP_INTERNAL, "Internal Server Error", why);
+		return;
+	}
 	reply_json(req, HTTP_OK, "OK", json_pack("{s:s,s:s,s:s}", "result", "ok",
 						 region ? "region" : "endpoint", name,
 						 "forced", health_force_name(f)));
