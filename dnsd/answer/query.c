@@ -444,7 +444,7 @@ answer_chaos(struct qctx *x)
 		s = VERSION_TXT;
 	else if (name_is(n, "hostname.bind") || name_is(n, "id.server"))
 		s = x->s->conf->identity;
-	else if (name_is(n, "health.dnsd")) {
+	else if (query_health_page(n) > 0) {
 		query_explain_health(x);
 		return;
 	} else {
