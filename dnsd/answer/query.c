@@ -432,7 +432,9 @@ put_txt(struct qctx *x, const char *s)
 	x->count[1]++;
 }
 
-/* CHAOS TXT identity names every nameserver answers (RFC 4892). */
+/* CHAOS TXT identity names every nameserver answers (RFC 4892), unless
+ * the config hides them: then REFUSED, as NSD's hide-version and
+ * hide-identity answer. */
 static void
 answer_chaos(struct qctx *x)
 {
@@ -441,14 +443,18 @@ answer_chaos(struct qctx *x)
 	const char *s;
 
 	if (name_is(n, "version.bind") || name_is(n, "version.server"))
-		s = VERSION_TXT;
+		s = x->s->conf->hide_version ? NULL : VERSION_TXT;
 	else if (name_is(n, "hostname.bind") || name_is(n, "id.server"))
-		s = x->s->conf->identity;
+		s = x->s->conf->hide_identity ? NULL : x->s->conf->identity;
 	else if (query_health_page(n) > 0) {
 		query_explain_health(x);
 		return;
 	} else {
 		query_explain(x);
+		return;
+	}
+	if (s == NULL) {
+		x->rcode = WIRE_RCODE_REFUSED;
 		return;
 	}
 	x->aa = 1;
@@ -463,7 +469,7 @@ opt_size(const struct qctx *x)
 
 	if (!x->q->edns)
 		return 0;
-	if (x->q->nsid)
+	if (x->q->nsid && !x->s->conf->hide_identity)
 		n += 4 + strlen(x->s->conf->identity);
 	if (x->q->ecs)
 		n += 4 + 4 + (x->q->ecs_addr.prefix + 7) / 8;
@@ -484,7 +490,7 @@ put_opt(struct qctx *x)
 
 	wire_put_bytes(&x->b, fixed, sizeof(fixed));
 	rdlen_at = x->b.len - 2;
-	if (q->nsid) {
+	if (q->nsid && !x->s->conf->hide_identity) {	/* RFC 5001: the option may go unanswered */
 		size_t l = strlen(x->s->conf->identity);
 		wire_put_u16(&x->b, WIRE_OPT_NSID);
 		wire_put_u16(&x->b, (uint16_t)l);

@@ -240,6 +240,60 @@ test_protocol_errors(void **state)
 	free(a);
 }
 
+static struct snap *
+load_snap(const char *file)
+{
+	char path[512];
+	struct dnsd_err *err = calloc(1, sizeof(*err));
+	struct snap *s;
+
+	snprintf(path, sizeof(path), "%s/tests/data/%s", getenv("DNSD_SRC"), file);
+	s = snap_load(path, err);
+	if (s == NULL)
+		dnsd_err_print(err, stderr);
+	free(err);
+	return s;
+}
+
+/* hide_version and hide_identity (issue 13 item 9b): version.bind and
+ * version.server, hostname.bind and id.server are REFUSED as NSD's
+ * options of those names do, NSID is left out of the OPT record; nothing
+ * else changes.  Without them everything answers (the default snapshot). */
+static void
+test_hide_version_and_identity(void **state)
+{
+	static const char *const version[] = { "version.bind", "version.server" };
+	static const char *const identity[] = { "hostname.bind", "id.server" };
+	struct qopt chaos = { .qclass = WIRE_C_CH }, nsid = { .edns = 1, .bufsize = 1232, .nsid = 1 };
+	struct ans *a = malloc(sizeof(*a));
+	struct snap *hidden = load_snap("query_hidden.json");
+
+	assert_non_null(hidden);
+	for (int i = 0; i < 2; i++) {
+		ask(*state, version[i], WIRE_T_TXT, &chaos, a);
+		assert_int_equal(a->rcode, WIRE_RCODE_NOERROR);
+		assert_non_null(memmem(a->buf, a->len, "dnsd ", 5));
+		ask(hidden, version[i], WIRE_T_TXT, &chaos, a);
+		assert_int_equal(a->rcode, WIRE_RCODE_REFUSED);
+		assert_int_equal(a->an, 0);
+		ask(*state, identity[i], WIRE_T_TXT, &chaos, a);
+		assert_int_equal(a->rcode, WIRE_RCODE_NOERROR);
+		assert_non_null(memmem(a->buf, a->len, "ns-unit", 7));
+		ask(hidden, identity[i], WIRE_T_TXT, &chaos, a);
+		assert_int_equal(a->rcode, WIRE_RCODE_REFUSED);
+		assert_null(memmem(a->buf, a->len, "ns-unit", 7));
+	}
+	ask(hidden, "mail.example.com", WIRE_T_A, &nsid, a);
+	assert_int_equal(a->rcode, WIRE_RCODE_NOERROR);
+	assert_int_equal(a->an, 1);
+	assert_int_equal(a->ar, 1);	/* OPT, without NSID */
+	assert_null(memmem(a->buf, a->len, "ns-unit", 7));
+	ask(*state, "mail.example.com", WIRE_T_A, &nsid, a);
+	assert_non_null(memmem(a->buf, a->len, "ns-unit", 7));
+	snap_free(hidden);
+	free(a);
+}
+
 static void
 test_ecs_scope(void **state)
 {
@@ -429,6 +483,7 @@ main(void)
 		cmocka_unit_test(test_negative_ttl_is_soa_minimum),
 		cmocka_unit_test(test_edns_truncation_and_tcp),
 		cmocka_unit_test(test_protocol_errors),
+		cmocka_unit_test(test_hide_version_and_identity),
 		cmocka_unit_test(test_ecs_scope),
 		cmocka_unit_test(test_hot_path_never_allocates),
 		cmocka_unit_test(test_rrl_name_of_each_answer),
