@@ -3,13 +3,19 @@
  * startup thread; allocates), decoding every data record into the table
  * workers locate clients with.  A database that would fail or answer
  * garbage on a worker is refused here, so the query path never meets one.
- * Never called from a worker.
+ * What is opened is a private in-memory copy of the file, so nothing an
+ * operator does to the file afterwards reaches a worker.  Never called
+ * from a worker.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "geo/geo_int.h"
 
@@ -18,6 +24,7 @@
 
 struct verify {
 	const MMDB_s *db;
+	const char *path;	/* the file named in the config, for messages */
 	struct geo_georecs *recs;	/* filled with each distinct record */
 	uint8_t *seen;		/* one bit per data-section byte offset */
 	size_t usable;		/* records with a country, continent or location */
@@ -29,7 +36,7 @@ static int
 fail(struct verify *v, int rc, const char *fmt, ...)
 {
 	va_list ap;
-	int n = snprintf(v->err, v->errlen, "%s: ", v->db->filename);
+	int n = snprintf(v->err, v->errlen, "%s: ", v->path);
 
 	va_start(ap, fmt);
 	if (n >= 0 && (size_t)n < v->errlen)
@@ -198,9 +205,9 @@ verify_tree(struct verify *v)
  * decode per distinct record, a bitmap of data_section_size / 8 bytes
  * while it runs (figures: docs/routing.md §3). */
 static int
-geoip_verify(const MMDB_s *db, struct geo_georecs *recs, char *err, size_t errlen)
+geoip_verify(const MMDB_s *db, const char *path, struct geo_georecs *recs, char *err, size_t errlen)
 {
-	struct verify v = {.db = db, .recs = recs, .err = err, .errlen = errlen};
+	struct verify v = {.db = db, .path = path, .recs = recs, .err = err, .errlen = errlen};
 	int rc;
 
 	if ((rc = verify_metadata(&v)) != 0)
@@ -229,18 +236,112 @@ open_errno(int mmdb_rc)
 	}
 }
 
+/* Copy buffer: large enough that a big database takes few syscalls. */
+#define GEOIP_COPY_CHUNK (256 * 1024)
+
+static int
+copy_fd(int in, int out, off_t *copied)
+{
+	char *buf = malloc(GEOIP_COPY_CHUNK);
+	int rc = 0;
+
+	*copied = 0;
+	if (buf == NULL)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n = read(in, buf, GEOIP_COPY_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? -errno : 0;
+			break;
+		}
+		for (ssize_t w = 0; w < n;) {
+			ssize_t k = write(out, buf + w, (size_t)(n - w));
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0) {
+				rc = -errno;
+				goto out;
+			}
+			w += k;
+		}
+		*copied += n;
+	}
+out:
+	free(buf);
+	return rc;
+}
+
+/* libmaxminddb (1.7 in Debian 12) can only map a file by name, and a
+ * mapped file that is truncated or rewritten in place (`cp new.mmdb
+ * city.mmdb`) kills the next lookup with SIGBUS or feeds it a mixture of
+ * two databases.  So the file is read (read(2): a file shrinking under us
+ * is a short read, never a signal) into an anonymous memory file, sealed
+ * read-only, and libmaxminddb maps that through /proc/self/fd.  Returns
+ * the memfd (the caller closes it once MMDB_open() has mapped it), or
+ * -errno with the reason in err. */
+static int
+geoip_private_copy(const char *path, char *proc_path, size_t cap, char *err, size_t errlen)
+{
+	struct stat st;
+	off_t copied;
+	int in, mfd = -1, rc;
+
+	if ((in = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: cannot open GeoIP database: %s", path, strerror(-rc));
+		return rc;
+	}
+	if (fstat(in, &st) < 0 || (mfd = memfd_create("dnsd-geoip", MFD_CLOEXEC | MFD_ALLOW_SEALING)) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: cannot copy GeoIP database: %s", path, strerror(-rc));
+		goto fail;
+	}
+	if ((rc = copy_fd(in, mfd, &copied)) < 0) {
+		snprintf(err, errlen, "%s: cannot read GeoIP database: %s", path, strerror(-rc));
+		goto fail;
+	}
+	if (copied != st.st_size) {
+		rc = -EAGAIN;
+		snprintf(err, errlen, "%s: GeoIP database changed while being read (%lld bytes, then %lld): "
+			 "write the new file aside and rename it over the old one",
+			 path, (long long)st.st_size, (long long)copied);
+		goto fail;
+	}
+	/* nothing, not even a bug of ours, can change the copy now */
+	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: cannot seal the copy of the GeoIP database: %s", path, strerror(-rc));
+		goto fail;
+	}
+	close(in);
+	snprintf(proc_path, cap, "/proc/self/fd/%d", mfd);
+	return mfd;
+fail:
+	close(in);
+	if (mfd >= 0)
+		close(mfd);
+	return rc;
+}
+
 int
 geo_model_open_geoip(struct geo_model *m, const char *path, char *err, size_t errlen)
 {
 	MMDB_s db;
 	struct geo_georecs recs = {0};
-	int rc = MMDB_open(path, MMDB_MODE_MMAP, &db);
+	char copy[64];
+	int mfd = geoip_private_copy(path, copy, sizeof(copy), err, errlen), rc;
 
+	if (mfd < 0)
+		return mfd;
+	rc = MMDB_open(copy, MMDB_MODE_MMAP, &db);
+	close(mfd);	/* the mapping, if any, keeps the copy alive */
 	if (rc != MMDB_SUCCESS) {
 		snprintf(err, errlen, "%s: cannot open GeoIP database: %s", path, MMDB_strerror(rc));
 		return open_errno(rc);
 	}
-	if ((rc = geoip_verify(&db, &recs, err, errlen)) != 0) {
+	if ((rc = geoip_verify(&db, path, &recs, err, errlen)) != 0) {
 		geo_georecs_fini(&recs);
 		MMDB_close(&db);
 		return rc;

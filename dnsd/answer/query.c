@@ -358,18 +358,25 @@ answer_in(struct qctx *x)
 		return;
 	}
 	x->aa = 1;
+	x->zone = z;
 	memcpy(name, x->q->qname, len);
 	for (int hop = 0; hop < CNAME_HOPS_MAX; hop++) {
 		zone_lookup(z, name, len, &lk);
+		int referral = lk.cut != NULL && !(lk.node == lk.cut && x->q->qtype == WIRE_T_DS);
+		if (referral)
+			x->cut = lk.cut;	/* prepared or built, the answer refers there */
 		if (hop == 0 && put_prepared(x, &lk))
 			return;
-		if (lk.cut != NULL && !(lk.node == lk.cut && x->q->qtype == WIRE_T_DS)) {
+		if (referral) {
 			put_referral(x, lk.cut);
 			return;
 		}
 		const struct zone_node *n = lk.node;
-		if (n == NULL && lk.encloser != NULL)
+		if (n == NULL && lk.encloser != NULL) {
 			n = lk.encloser->wildcard;	/* RFC 4592 synthesis, owner = name */
+			if (x->wild == NULL)
+				x->wild = n;
+		}
 		if (n == NULL) {
 			x->rcode = WIRE_RCODE_NXDOMAIN;
 			put_soa(x, z);
@@ -425,7 +432,9 @@ put_txt(struct qctx *x, const char *s)
 	x->count[1]++;
 }
 
-/* CHAOS TXT identity names every nameserver answers (RFC 4892). */
+/* CHAOS TXT identity names every nameserver answers (RFC 4892), unless
+ * the config hides them: then REFUSED, as NSD's hide-version and
+ * hide-identity answer. */
 static void
 answer_chaos(struct qctx *x)
 {
@@ -434,14 +443,18 @@ answer_chaos(struct qctx *x)
 	const char *s;
 
 	if (name_is(n, "version.bind") || name_is(n, "version.server"))
-		s = VERSION_TXT;
+		s = x->s->conf->hide_version ? NULL : VERSION_TXT;
 	else if (name_is(n, "hostname.bind") || name_is(n, "id.server"))
-		s = x->s->conf->identity;
-	else if (name_is(n, "health.dnsd")) {
+		s = x->s->conf->hide_identity ? NULL : x->s->conf->identity;
+	else if (query_health_page(n) > 0) {
 		query_explain_health(x);
 		return;
 	} else {
 		query_explain(x);
+		return;
+	}
+	if (s == NULL) {
+		x->rcode = WIRE_RCODE_REFUSED;
 		return;
 	}
 	x->aa = 1;
@@ -456,7 +469,7 @@ opt_size(const struct qctx *x)
 
 	if (!x->q->edns)
 		return 0;
-	if (x->q->nsid)
+	if (x->q->nsid && !x->s->conf->hide_identity)
 		n += 4 + strlen(x->s->conf->identity);
 	if (x->q->ecs)
 		n += 4 + 4 + (x->q->ecs_addr.prefix + 7) / 8;
@@ -477,7 +490,7 @@ put_opt(struct qctx *x)
 
 	wire_put_bytes(&x->b, fixed, sizeof(fixed));
 	rdlen_at = x->b.len - 2;
-	if (q->nsid) {
+	if (q->nsid && !x->s->conf->hide_identity) {	/* RFC 5001: the option may go unanswered */
 		size_t l = strlen(x->s->conf->identity);
 		wire_put_u16(&x->b, WIRE_OPT_NSID);
 		wire_put_u16(&x->b, (uint16_t)l);
@@ -592,6 +605,8 @@ qctx_init(struct qctx *x, const struct snap *s, const struct wire_query *q,
 	x->naddl = 0;
 	x->addl_required = 0;
 	x->region = x->pin = -1;
+	x->zone = NULL;
+	x->cut = x->wild = NULL;
 }
 
 /* Everything between the question and OPT. */
@@ -608,10 +623,44 @@ answer_sections(struct qctx *x)
 		put_additional(x);
 }
 
+/* The rate-limiting key of the answer just built (struct query_rrl),
+ * read from what the builder recorded before finish() may truncate it. */
+static void
+rrl_classify(const struct qctx *x, const uint8_t *out, struct query_rrl *rrl)
+{
+	rrl->qtype = x->q->qtype;
+	rrl->name = x->zone ? x->zone->origin : NULL;
+	if (x->rcode == WIRE_RCODE_NXDOMAIN) {
+		rrl->kind = QUERY_RRL_NXDOMAIN;
+	} else if (x->rcode != WIRE_RCODE_NOERROR) {
+		rrl->kind = QUERY_RRL_ERROR;
+		rrl->name = NULL;
+	} else if (x->count[1] > 0 && x->wild != NULL) {
+		rrl->kind = QUERY_RRL_WILDCARD;
+		rrl->name = x->wild->name;
+	} else if (x->count[1] > 0) {
+		rrl->kind = QUERY_RRL_ANSWER;
+		rrl->name = out + WIRE_HDR;	/* the question as the client wrote it */
+	} else if (x->cut != NULL) {
+		rrl->kind = QUERY_RRL_REFERRAL;
+		rrl->name = x->cut->name;
+	} else {
+		rrl->kind = QUERY_RRL_NODATA;
+	}
+}
+
 size_t
 query_answer(const struct snap *s, const struct geo_rtt_table *rtt, const uint8_t *pkt, size_t len,
 	     const struct query_client *client, enum query_proto proto, uint8_t *out, size_t cap,
 	     struct query_metrics *m)
+{
+	return query_answer_rrl(s, rtt, pkt, len, client, proto, out, cap, m, NULL);
+}
+
+size_t
+query_answer_rrl(const struct snap *s, const struct geo_rtt_table *rtt, const uint8_t *pkt, size_t len,
+		 const struct query_client *client, enum query_proto proto, uint8_t *out, size_t cap,
+		 struct query_metrics *m, struct query_rrl *rrl)
 {
 	struct wire_query q;
 	struct qctx x;
@@ -631,6 +680,8 @@ query_answer(const struct snap *s, const struct geo_rtt_table *rtt, const uint8_
 	wire_put_header_question(&x.b, pkt, &q);
 	if (rc != WIRE_OK) {
 		x.rcode = (unsigned)parse_rcode(rc);
+		if (rrl != NULL)
+			rrl_classify(&x, out, rrl);
 		/* a broken OPT gets no OPT back (RFC 6891 7) */
 		finish(&x, pkt, limit, rc != WIRE_EFORMERR && q.edns);
 		count_query(&x, proto, 0);
@@ -640,6 +691,8 @@ query_answer(const struct snap *s, const struct geo_rtt_table *rtt, const uint8_
 	answer_sections(&x);
 	if (x.b.overflow && proto == QUERY_TCP)
 		x.rcode = WIRE_RCODE_SERVFAIL;	/* over 64 KiB: nothing sensible fits */
+	if (rrl != NULL)
+		rrl_classify(&x, out, rrl);
 	finish(&x, pkt, limit, 1);
 	count_query(&x, proto, x.b.overflow);
 	if (s->conf->log.queries)

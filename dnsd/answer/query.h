@@ -37,6 +37,36 @@ size_t query_answer(const struct snap *s, const struct geo_rtt_table *rtt, const
  * it here.  Any thread; a few relaxed loads, never allocates. */
 void query_health_view(const struct snap *s, const struct geo_name *gn, struct geo_view *v);
 
+/* What response rate limiting counts a response under (docs/protocol.md
+ * §9), as NSD and Knot classify: a name an attacker cannot multiply by
+ * writing random labels.  Positive answers count under the question's
+ * name and type, answers synthesised from a wildcard under the wildcard's
+ * owner, referrals under the delegation point, NXDOMAIN and NODATA under
+ * the zone's origin, errors under no name. */
+enum query_rrl_kind {
+	QUERY_RRL_ANSWER,
+	QUERY_RRL_WILDCARD,
+	QUERY_RRL_REFERRAL,
+	QUERY_RRL_NODATA,
+	QUERY_RRL_NXDOMAIN,
+	QUERY_RRL_ERROR,
+};
+
+struct query_rrl {
+	enum query_rrl_kind kind;
+	/* wire form, any case; NULL for errors and for answers outside every
+	 * zone.  Borrowed: from the snapshot (until rcu_read_unlock()) or the
+	 * question in the caller's out buffer. */
+	const uint8_t *name;
+	uint16_t qtype;		/* counts for ANSWER and WILDCARD only */
+};
+
+/* query_answer(), and what the response counts under for rate limiting
+ * into *rrl (filled whenever the return is not 0).  No allocation. */
+size_t query_answer_rrl(const struct snap *s, const struct geo_rtt_table *rtt, const uint8_t *pkt, size_t len,
+			const struct query_client *client, enum query_proto proto,
+			uint8_t *out, size_t cap, struct query_metrics *m, struct query_rrl *rrl);
+
 /* Prepares, at load on the loading thread, the answer of every RRset
  * queried by its owner and type (zone.h, struct zone_prepared), with the
  * same builder query_answer() runs; allocates from the snapshot's arena.

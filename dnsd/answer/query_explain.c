@@ -217,16 +217,37 @@ region_family(const struct qctx *x, int r, int fam, uint32_t w)
 	return x->s->health ? health_state_name(HEALTH_WORD_FAM(w, fam)) : "up";
 }
 
-/* One TXT record per region, then one per endpoint (docs/protocol.md §8). */
+/* Records per page of health.dnsd.: 200 of at most 268 bytes (a 255-byte
+ * string, its length byte, a compressed owner and the RR header) stay
+ * under 64 KiB with the header, question, more= record and OPT. */
+#define HEALTH_PAGE 200
+
+static size_t
+health_records(const struct dnsd_conf *c)
+{
+	size_t n = c->nregions;
+
+	for (size_t r = 0; r < c->nregions; r++)
+		n += c->regions[r].nendpoints;
+	return n;
+}
+
+/* One TXT record per region, then one per endpoint (docs/protocol.md §8),
+ * HEALTH_PAGE of them on page `page` (from 1), and a last record
+ * "more=pageN.health.dnsd." when more follow.  A page shows the state at
+ * the time it is asked: pages asked apart may disagree. */
 static void
-answer_health(struct qctx *x)
+answer_health(struct qctx *x, unsigned page)
 {
 	static const char *const forced[] = { "no", "up", "down" };
 	const struct dnsd_conf *c = x->s->conf;
 	const struct health *h = x->s->health;
+	size_t first = (size_t)(page - 1) * HEALTH_PAGE, end = first + HEALTH_PAGE, i = 0;
 	struct txt t;
 
-	for (size_t r = 0; r < c->nregions; r++) {
+	for (size_t r = 0; r < c->nregions; r++, i++) {
+		if (i < first || i >= end)
+			continue;
 		uint32_t w = h ? health_region_word(h, x->s->region_slot[r]) : 0;
 		t.len = 0;
 		txt_add(&t, "region=%s a=%s aaaa=%s forced=%s", c->regions[r].name,
@@ -234,8 +255,10 @@ answer_health(struct qctx *x)
 			forced[HEALTH_WORD_FORCE(w)]);
 		put_txt_record(x, &t);
 	}
-	for (size_t r = 0; r < c->nregions; r++)
-		for (size_t e = 0; e < c->regions[r].nendpoints; e++) {
+	for (size_t r = 0; r < c->nregions && i < end; r++)
+		for (size_t e = 0; e < c->regions[r].nendpoints; e++, i++) {
+			if (i < first || i >= end)
+				continue;
 			uint32_t slot = h ? x->s->ep_slot[r][e] : 0;
 			uint32_t w = h ? health_endpoint_word(h, slot) : HEALTH_UP;
 			uint32_t rtt = h ? health_endpoint_rtt_us(h, slot) : HEALTH_RTT_NONE;
@@ -249,17 +272,46 @@ answer_health(struct qctx *x)
 				h ? (long long)health_endpoint_changed(h, slot) : 0LL);
 			put_txt_record(x, &t);
 		}
+	if (health_records(c) > end) {
+		t.len = 0;
+		txt_add(&t, "more=page%u.health.dnsd.", page + 1);
+		put_txt_record(x, &t);
+	}
+}
+
+/* "health.dnsd." is page 1; "pageN.health.dnsd." page N (N from 1, in
+ * decimal without leading zeros); 0 for any other name. */
+unsigned
+query_health_page(const uint8_t *qname)
+{
+	static const uint8_t health[] = "\6health\4dnsd";	/* and the root's 0 */
+	unsigned page = 0;
+
+	if (memcmp(qname, health, sizeof(health)) == 0)
+		return 1;
+	if (qname[0] < 5 || qname[0] > 9 || memcmp(qname + 1, "page", 4) != 0 || qname[5] == '0' ||
+	    memcmp(qname + 1 + qname[0], health, sizeof(health)) != 0)
+		return 0;
+	for (unsigned i = 5; i <= qname[0]; i++) {
+		if (qname[i] < '0' || qname[i] > '9')
+			return 0;
+		page = page * 10 + (unsigned)(qname[i] - '0');
+	}
+	return page;
 }
 
 void
 query_explain_health(struct qctx *x)
 {
-	if (!client_allowed(x) || (x->q->qtype != WIRE_T_TXT && x->q->qtype != WIRE_T_ANY)) {
-		x->rcode = WIRE_RCODE_REFUSED;
+	unsigned page = query_health_page(x->q->qname);
+
+	if (!client_allowed(x) || (x->q->qtype != WIRE_T_TXT && x->q->qtype != WIRE_T_ANY) ||
+	    (page > 1 && (size_t)(page - 1) * HEALTH_PAGE >= health_records(x->s->conf))) {
+		x->rcode = WIRE_RCODE_REFUSED;	/* as for any name we do not know */
 		return;
 	}
 	x->aa = 1;
-	answer_health(x);
+	answer_health(x, page);
 }
 
 void

@@ -28,6 +28,10 @@ struct qctx {
 	const struct zone_node *addl[ADDL_MAX];
 	int addl_required;		/* referral glue: TC when it does not fit */
 	int region, pin;		/* geo answers: first region answered, pin; else -1 */
+	/* what rate limiting counts the answer under (struct query_rrl) */
+	const struct zone *zone;	/* the zone answering, NULL: none */
+	const struct zone_node *cut;	/* a referral's delegation point */
+	const struct zone_node *wild;	/* the first wildcard synthesised from */
 };
 
 /* Everything a geo decision reads besides the name: the client address
@@ -47,7 +51,11 @@ int query_endpoint_up(const struct qctx *x, int r, size_t e);
 /* CH TXT for a name that is not an identity name: the explanation of a
  * geo name (docs/protocol.md §8) to allowed clients, REFUSED otherwise. */
 void query_explain(struct qctx *x);
-/* CH TXT health.dnsd.: every region and endpoint, to allowed clients. */
+/* CH TXT health.dnsd. and pageN.health.dnsd.: every region and endpoint,
+ * a page at a time, to allowed clients. */
 void query_explain_health(struct qctx *x);
+/* The health page a CH name asks for (lowercase wire form): 1 for
+ * health.dnsd., N for pageN.health.dnsd., 0 when it is neither. */
+unsigned query_health_page(const uint8_t *qname);
 
 #endif

@@ -541,7 +541,8 @@ static void
 load_root(struct cload *L)
 {
 	static const char *const keys[] = {
-		"listen", "workers", "zones", "geoip", "identity", "control", "diagnostics",
+		"listen", "workers", "zones", "geoip", "identity", "hide_version", "hide_identity",
+		"control", "diagnostics",
 		"state_file", "regions", "checks", "pins", "networks", "latency", "rrl",
 		"limits", "health", "log", "user", NULL };
 	struct dnsd_conf *c = L->c;
@@ -561,6 +562,8 @@ load_root(struct cload *L)
 		snprintf(host, sizeof(host), "dnsd");
 	snprintf(c->identity, sizeof(c->identity), "%s", host);
 	copy_str(L, root, "identity", c->identity, sizeof(c->identity));
+	c->hide_version = get_bool(L, root, "hide_version", 0);
+	c->hide_identity = get_bool(L, root, "hide_identity", 0);
 	load_control(L, root);
 	load_allow(L, root);
 	if ((v = jdoc_get(&L->d, L->err, root, "state_file", JSON_STRING, 0)) != NULL)

@@ -54,6 +54,8 @@ struct dnsd_conf {
 	char **zones;			/* paths resolved against dir */
 	char *geoip;			/* NULL: no GeoIP database */
 	char identity[256];
+	int hide_version;		/* version.bind, version.server: REFUSED */
+	int hide_identity;		/* hostname.bind, id.server: REFUSED; no NSID */
 	char control_listen[64], control_token[256];
 	size_t nallow;
 	struct geo_addr allow[CONF_MAX_ALLOW];

@@ -280,6 +280,13 @@ post_state(struct evhttp_request *req, struct health *h, int region, const char 
 		reply_error(req, HTTP_NOTFOUND, "Not Found", why);
 		return;
 	}
+	if (rc < 0) {
+		/* a forced state that would not survive a restart is not taken */
+		snprintf(why, sizeof(why), "cannot write the state file (%s): %s not forced, nothing changed",
+			 strerror(-rc), region ? "region" : "endpoint");
+		reply_error(req, HTTP_INTERNAL, "Internal Server Error", why);
+		return;
+	}
 	reply_json(req, HTTP_OK, "OK", json_pack("{s:s,s:s,s:s}", "result", "ok",
 						 region ? "region" : "endpoint", name,
 						 "forced", health_force_name(f)));
@@ -368,6 +375,28 @@ want_method(struct evhttp_request *req, enum evhttp_cmd_type want)
 	return 0;
 }
 
+/* Reading the latency table needs the token as writing it does: it
+ * lists the client networks the probe agents measure from, and their
+ * RTT to every region; the open GETs (/v1/health, /metrics) tell only
+ * what the server itself sees. */
+static void
+route_latency(struct evhttp_request *req)
+{
+	switch (evhttp_request_get_command(req)) {
+	case EVHTTP_REQ_GET:
+		if (authorized(req))
+			reply_json(req, HTTP_OK, "OK", reports_list());
+		break;
+	case EVHTTP_REQ_POST:
+		if (authorized(req))
+			post_latency(req);
+		break;
+	default:
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, POST");
+		reply_error(req, 405, "Method Not Allowed", "use GET or POST");
+	}
+}
+
 static void
 route_post(struct ctl *c, struct evhttp_request *req, const char *path)
 {
@@ -377,9 +406,6 @@ route_post(struct ctl *c, struct evhttp_request *req, const char *path)
 	if (strcmp(path, "/v1/reload") == 0) {
 		if (want_method(req, EVHTTP_REQ_POST) && authorized(req))
 			post_reload(c, req);
-	} else if (strcmp(path, "/v1/latency") == 0) {
-		if (want_method(req, EVHTTP_REQ_POST) && authorized(req))
-			post_latency(req);
 	} else if ((region = match_state_path(path, "/v1/regions/", name, sizeof(name))) ||
 		   match_state_path(path, "/v1/endpoints/", name, sizeof(name))) {
 		if (want_method(req, EVHTTP_REQ_POST) && authorized(req))
@@ -407,8 +433,8 @@ on_request(struct evhttp_request *req, void *arg)
 	} else if (strcmp(path, "/metrics") == 0) {
 		if (want_method(req, EVHTTP_REQ_GET))
 			get_metrics(c, req);
-	} else if (strcmp(path, "/v1/latency") == 0 && evhttp_request_get_command(req) == EVHTTP_REQ_GET) {
-		reply_json(req, HTTP_OK, "OK", reports_list());
+	} else if (strcmp(path, "/v1/latency") == 0) {
+		route_latency(req);
 	} else if (ctl_page_route(req, path, c->in.health)) {
 		/* GET / and /v1/map.svg: read-only, no token (ctl_page.c) */
 	} else {
@@ -438,7 +464,7 @@ warn_if_exposed(const struct conf_addr *a)
 	rcu_read_unlock();
 	log_msg(LOG_LVL_WARNING, "control_exposed",
 		"listen=%s msg=\"control API on a non-loopback address%s: GET /v1/health and /metrics are open to that network\"",
-		a->text, no_token ? " WITHOUT a token (every POST is refused)" : "");
+		a->text, no_token ? " WITHOUT a token (every POST and GET /v1/latency are refused)" : "");
 }
 
 struct ctl *

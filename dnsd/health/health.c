@@ -244,23 +244,40 @@ publish_regions_of(struct health *h, uint32_t ep_slot)
 
 /* --- the state file ------------------------------------------------------ */
 
+/* A forced state about to be set: written to the file in place of the
+ * slot's current one, and applied only once the file holds it. */
+struct force_change {
+	enum health_saved_kind kind;
+	uint32_t slot;
+	enum health_force force;
+};
+
+static enum health_force
+force_of(const struct force_change *chg, enum health_saved_kind kind, uint32_t slot, enum health_force now)
+{
+	return chg != NULL && chg->kind == kind && chg->slot == slot ? chg->force : now;
+}
+
+/* Under mu.  chg: a change to write as if made (NULL: none). */
 static size_t
-collect_saved(struct health *h, struct health_saved *v)
+collect_saved(struct health *h, struct health_saved *v, const struct force_change *chg)
 {
 	size_t n = 0;
 
 	for (uint32_t r = 0; r < HEALTH_MAX_REGIONS; r++) {
 		const struct health_region *g = &h->region[r];
-		if (!g->used || (!g->active && g->force == HEALTH_AUTO))
+		enum health_force f = force_of(chg, HEALTH_SAVED_REGION, r, g->force);
+		if (!g->used || (!g->active && f == HEALTH_AUTO))
 			continue;
-		v[n] = (struct health_saved){ .kind = HEALTH_SAVED_REGION, .force = g->force };
+		v[n] = (struct health_saved){ .kind = HEALTH_SAVED_REGION, .force = f };
 		snprintf(v[n++].name, sizeof(v->name), "%s", g->name);
 	}
 	for (uint32_t i = 0; i < HEALTH_MAX_ENDPOINTS; i++) {
 		const struct health_ep *e = &h->ep[i];
-		if (!e->used || (!e->active && e->force == HEALTH_AUTO))
+		enum health_force f = force_of(chg, HEALTH_SAVED_ENDPOINT, i, e->force);
+		if (!e->used || (!e->active && f == HEALTH_AUTO))
 			continue;
-		v[n] = (struct health_saved){ .kind = HEALTH_SAVED_ENDPOINT, .force = e->force };
+		v[n] = (struct health_saved){ .kind = HEALTH_SAVED_ENDPOINT, .force = f };
 		snprintf(v[n].name, sizeof(v->name), "%s", e->text);
 		if (e->active && e->has_check && e->sm.state != HEALTH_UNKNOWN) {
 			v[n].state = e->sm.state;
@@ -286,7 +303,7 @@ save_state(struct health *h)
 		return;
 	pthread_mutex_lock(&h->file_mu);
 	pthread_mutex_lock(&h->mu);
-	n = collect_saved(h, v);
+	n = collect_saved(h, v, NULL);
 	if (h->state_file)
 		path = strdup(h->state_file);
 	pthread_mutex_unlock(&h->mu);
@@ -295,6 +312,40 @@ save_state(struct health *h)
 	pthread_mutex_unlock(&h->file_mu);
 	free(path);
 	free(v);
+}
+
+/* Writes the state file as it will be once chg is applied.  Called
+ * holding file_mu and mu; drops mu for the write (an fsync must not stall
+ * the checker thread) and takes it back.  file_mu, held throughout, keeps
+ * every other writer from putting the old state back before the caller
+ * applies chg.  0 (also without a state file), or -errno. */
+static int
+save_change(struct health *h, const struct force_change *chg)
+{
+	struct health_saved *v;
+	char *path;
+	size_t n;
+	int rc;
+
+	if (h->state_file == NULL)
+		return 0;	/* nowhere to keep it: lasts until restart (README) */
+	v = calloc(HEALTH_MAX_ENDPOINTS + HEALTH_MAX_REGIONS, sizeof(*v));
+	path = strdup(h->state_file);
+	if (v == NULL || path == NULL) {
+		free(v);
+		free(path);
+		return -ENOMEM;
+	}
+	n = collect_saved(h, v, chg);
+	pthread_mutex_unlock(&h->mu);
+	rc = health_file_write(path, v, n, time(NULL));
+	if (rc < 0)
+		log_msg(LOG_LVL_WARNING, "state_file", "file=\"%s\" error=\"%s\" action=force_refused",
+			path, strerror(-rc));
+	pthread_mutex_lock(&h->mu);
+	free(path);
+	free(v);
+	return rc;
 }
 
 static void
@@ -1051,45 +1102,63 @@ health_ready(const struct health *h)
 	return 1;
 }
 
+/* Forced states are written to the state file first and applied only
+ * when that worked, so a state the API accepted survives a restart and
+ * one it refused never served (docs/health.md). */
 int
 health_force_region(struct health *h, const char *region, enum health_force f)
 {
+	struct force_change chg = { .kind = HEALTH_SAVED_REGION, .force = f };
 	long s;
+	int rc;
 
+	pthread_mutex_lock(&h->file_mu);
 	pthread_mutex_lock(&h->mu);
 	if ((s = find_region(h, region)) < 0 || !h->region[s].active) {
-		pthread_mutex_unlock(&h->mu);
-		return -ENOENT;
+		rc = -ENOENT;
+		goto out;
 	}
+	chg.slot = (uint32_t)s;
+	if ((rc = save_change(h, &chg)) < 0)
+		goto out;
 	h->region[s].force = f;
 	publish_region(h, (uint32_t)s);
+out:
 	pthread_mutex_unlock(&h->mu);
-	log_msg(LOG_LVL_INFO, "force", "region=%s forced=%s", region, health_force_name(f));
-	save_state(h);
-	return 0;
+	pthread_mutex_unlock(&h->file_mu);
+	if (rc == 0)
+		log_msg(LOG_LVL_INFO, "force", "region=%s forced=%s", region, health_force_name(f));
+	return rc;
 }
 
 int
 health_force_endpoint(struct health *h, const char *address, enum health_force f)
 {
+	struct force_change chg = { .kind = HEALTH_SAVED_ENDPOINT, .force = f };
 	uint8_t addr[16];
-	int family;
+	int family, rc;
 	long s;
 
 	if (parse_addr(address, &family, addr) < 0)
 		return -ENOENT;
+	pthread_mutex_lock(&h->file_mu);
 	pthread_mutex_lock(&h->mu);
 	if ((s = find_ep(h, family, addr)) < 0 || !h->ep[s].active) {
-		pthread_mutex_unlock(&h->mu);
-		return -ENOENT;
+		rc = -ENOENT;
+		goto out;
 	}
+	chg.slot = (uint32_t)s;
+	if ((rc = save_change(h, &chg)) < 0)
+		goto out;
 	h->ep[s].force = f;
 	publish_ep(h, (uint32_t)s);
 	publish_regions_of(h, (uint32_t)s);
+out:
 	pthread_mutex_unlock(&h->mu);
-	log_msg(LOG_LVL_INFO, "force", "endpoint=%s forced=%s", address, health_force_name(f));
-	save_state(h);
-	return 0;
+	pthread_mutex_unlock(&h->file_mu);
+	if (rc == 0)
+		log_msg(LOG_LVL_INFO, "force", "endpoint=%s forced=%s", address, health_force_name(f));
+	return rc;
 }
 
 /* --- a given state, for tools ---------------------------------------------- */

@@ -71,9 +71,12 @@ uint32_t health_region_word(const struct health *h, uint32_t slot);
  * timeout has passed since start (docs/health.md §7): until then geo answers wait. */
 int health_ready(const struct health *h);
 
-/* Control API side (main thread).  0, -ENOENT unknown name/address
- * (only those of the config applied last).  A change is written to the
- * state file before these return. */
+/* Control API side (main thread).  The new forced state is written to
+ * the state file first and applied only if that worked: 0; -ENOENT for an
+ * unknown name/address (only those of the config applied last); or the
+ * write's error (-EACCES, -EROFS, -ENOSPC, -ENOTDIR, -EISDIR, -ENOMEM...),
+ * and then nothing changed.  Without a state_file nothing is written and
+ * the change lasts until restart. */
 int health_force_region(struct health *h, const char *region, enum health_force f);
 int health_force_endpoint(struct health *h, const char *address, enum health_force f);
 

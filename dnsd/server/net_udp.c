@@ -54,9 +54,9 @@ monotonic_ms(void)
 /* Applies RRL to one response: its length to send, or 0 to drop. */
 static size_t
 rate_limit(struct udp_reader *w, const struct snap *s, const struct query_client *client,
-	   uint8_t *resp, size_t len, size_t qlen, uint64_t now_ms)
+	   const struct query_rrl *what, uint8_t *resp, size_t len, size_t qlen, uint64_t now_ms)
 {
-	switch (rrl_check(w->rrl, s->conf, client, resp, len, qlen, now_ms)) {
+	switch (rrl_check(w->rrl, s->conf, client, what, len, qlen, now_ms)) {
 	case RRL_PASS:
 		return len;
 	case RRL_SLIP:
@@ -74,6 +74,7 @@ answer_batch(struct udp_reader *w, int n)
 	struct udp_batch *b = w->batch;
 	size_t cap = w->net->udp_payload;
 	struct query_client client;
+	struct query_rrl what;
 	const struct snap *s;
 	const struct geo_rtt_table *rtt;
 	int nout = 0;
@@ -91,9 +92,9 @@ answer_batch(struct udp_reader *w, int n)
 		/* port 0 cannot be answered (a spoof); our own address would loop */
 		if (client.port == 0 || net_is_self(w->net, &client))
 			continue;
-		size_t len = query_answer(s, rtt, b->in[i], b->msgs[i].msg_len, &client, QUERY_UDP,
-					  b->out[i], cap, w->metrics);
-		if (len == 0 || (now_ms && (len = rate_limit(w, s, &client, b->out[i], len,
+		size_t len = query_answer_rrl(s, rtt, b->in[i], b->msgs[i].msg_len, &client, QUERY_UDP,
+					      b->out[i], cap, w->metrics, &what);
+		if (len == 0 || (now_ms && (len = rate_limit(w, s, &client, &what, b->out[i], len,
 								 b->msgs[i].msg_len, now_ms)) == 0))
 			continue;
 		b->out_iov[nout].iov_base = b->out[i];

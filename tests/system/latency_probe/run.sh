@@ -220,7 +220,9 @@ L=127.0.0.0/24
 four_rtts() { expl=$(lat_explain $L); [ "$(grep -c 'rtt_ms=' <<<"$expl")" = 4 ]; }
 wait_until 3 four_rtts && ok "$L: every region has an RTT (after $T_WAITED s)" || fail "$L explanation: $expl"
 expect_eq "$L answer is the explanation's rank 1" "$(hc_answer $L)" "$(addr_of "$(lat_rank1 $L)")"
-hc_api GET /v1/latency
+hc_api GET /v1/latency "" ""
+hc_expect_api "GET /v1/latency without the token: 401" 401 'bearer token'
+hc_api GET /v1/latency "" $HC_TOKEN
 hc_expect_api "GET /v1/latency lists $L" 200 '127\.0\.0\.0/24'
 
 t_done

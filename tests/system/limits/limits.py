@@ -72,6 +72,51 @@ vals = {l.split()[0]: float(l.split()[1]) for l in body.splitlines() if l.starts
 check(vals.get('dnsd_rrl_limited_total{action="slipped"}', 0) >= slipped
       and vals.get('dnsd_rrl_limited_total{action="dropped"}', 0) >= 1, f"metrics count RRL: {vals}")
 
+# --- RRL keys: random labels do not buy fresh buckets ----------------------
+def flood_names(source, names):
+    """Sends one query per name from source, ~2 ms apart, then reads for up
+    to a second; returns (answered in full, slipped, seconds)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((source, 0))
+    s.setblocking(False)
+    full = slipped = 0
+    start = time.time()
+
+    def drain():
+        nonlocal full, slipped
+        try:
+            while True:
+                r = s.recv(4096)
+                if r[2] & 0x02:
+                    slipped += 1
+                else:
+                    full += 1
+        except BlockingIOError:
+            pass
+    for i, name in enumerate(names):
+        q = bytearray(wire(name))
+        struct.pack_into("!H", q, 0, i)
+        s.sendto(q, ("127.0.0.1", port))
+        time.sleep(0.002)
+        drain()
+    deadline = time.time() + 1
+    while time.time() < deadline and full + slipped < len(names):
+        time.sleep(0.01)
+        drain()
+    s.close()
+    return full, slipped, time.time() - start
+
+# a wildcard's answers count under the wildcard (*.dev), referrals under
+# the delegation point (lab), NXDOMAIN under the zone: each network gets
+# one bucket per kind, not one per random label
+for what, source, fmt in (("wildcard answers", "127.0.5.1", "r%d.dev.example.com"),
+                          ("referrals", "127.0.6.1", "h%d.lab.example.com"),
+                          ("NXDOMAIN", "127.0.7.1", "n%d.example.com")):
+    full, slipped, elapsed = flood_names(source, [fmt % (i * 7919) for i in range(200)])
+    check(full <= 20 + 20 * elapsed + 5 and slipped > 0,
+          f"200 {what} for random names from one /24: {full} in full, {slipped} slipped "
+          f"(rate 20/s, {elapsed:.1f} s)")
+
 # --- UDP size: the largest answer fits a 512-byte client -------------------
 for payload in (None, 512):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -30,6 +30,7 @@ struct ans {
 	size_t len;
 	unsigned rcode, an, ns, ar;
 	int aa, tc;
+	struct query_rrl rrl;	/* what rate limiting counts it under */
 };
 
 struct qopt {
@@ -111,7 +112,8 @@ ask(const struct snap *s, const char *name, uint16_t type, const struct qopt *o,
 	if (o->source)
 		memcpy(c.addr, o->source, 4);
 	size_t n = make_query(pkt, name, type, o);
-	a->len = query_answer(s, NULL, pkt, n, &c, o->tcp ? QUERY_TCP : QUERY_UDP, a->buf, sizeof(a->buf), NULL);
+	a->len = query_answer_rrl(s, NULL, pkt, n, &c, o->tcp ? QUERY_TCP : QUERY_UDP, a->buf, sizeof(a->buf),
+				  NULL, &a->rrl);
 	assert_true(a->len >= 12);
 	uint16_t f = wire_get16(a->buf + 2);
 	a->aa = (f & WIRE_F_AA) != 0;
@@ -238,6 +240,60 @@ test_protocol_errors(void **state)
 	free(a);
 }
 
+static struct snap *
+load_snap(const char *file)
+{
+	char path[512];
+	struct dnsd_err *err = calloc(1, sizeof(*err));
+	struct snap *s;
+
+	snprintf(path, sizeof(path), "%s/tests/data/%s", getenv("DNSD_SRC"), file);
+	s = snap_load(path, err);
+	if (s == NULL)
+		dnsd_err_print(err, stderr);
+	free(err);
+	return s;
+}
+
+/* hide_version and hide_identity (issue 13 item 9b): version.bind and
+ * version.server, hostname.bind and id.server are REFUSED as NSD's
+ * options of those names do, NSID is left out of the OPT record; nothing
+ * else changes.  Without them everything answers (the default snapshot). */
+static void
+test_hide_version_and_identity(void **state)
+{
+	static const char *const version[] = { "version.bind", "version.server" };
+	static const char *const identity[] = { "hostname.bind", "id.server" };
+	struct qopt chaos = { .qclass = WIRE_C_CH }, nsid = { .edns = 1, .bufsize = 1232, .nsid = 1 };
+	struct ans *a = malloc(sizeof(*a));
+	struct snap *hidden = load_snap("query_hidden.json");
+
+	assert_non_null(hidden);
+	for (int i = 0; i < 2; i++) {
+		ask(*state, version[i], WIRE_T_TXT, &chaos, a);
+		assert_int_equal(a->rcode, WIRE_RCODE_NOERROR);
+		assert_non_null(memmem(a->buf, a->len, "dnsd ", 5));
+		ask(hidden, version[i], WIRE_T_TXT, &chaos, a);
+		assert_int_equal(a->rcode, WIRE_RCODE_REFUSED);
+		assert_int_equal(a->an, 0);
+		ask(*state, identity[i], WIRE_T_TXT, &chaos, a);
+		assert_int_equal(a->rcode, WIRE_RCODE_NOERROR);
+		assert_non_null(memmem(a->buf, a->len, "ns-unit", 7));
+		ask(hidden, identity[i], WIRE_T_TXT, &chaos, a);
+		assert_int_equal(a->rcode, WIRE_RCODE_REFUSED);
+		assert_null(memmem(a->buf, a->len, "ns-unit", 7));
+	}
+	ask(hidden, "mail.example.com", WIRE_T_A, &nsid, a);
+	assert_int_equal(a->rcode, WIRE_RCODE_NOERROR);
+	assert_int_equal(a->an, 1);
+	assert_int_equal(a->ar, 1);	/* OPT, without NSID */
+	assert_null(memmem(a->buf, a->len, "ns-unit", 7));
+	ask(*state, "mail.example.com", WIRE_T_A, &nsid, a);
+	assert_non_null(memmem(a->buf, a->len, "ns-unit", 7));
+	snap_free(hidden);
+	free(a);
+}
+
 static void
 test_ecs_scope(void **state)
 {
@@ -272,6 +328,56 @@ test_hot_path_never_allocates(void **state)
 
 	for (int i = 0; i < 10000; i++)
 		ask(*state, names[i % 6], i % 2 ? WIRE_T_A : WIRE_T_MX, i % 3 ? &ecs : NULL, a);
+	assert_int_equal(g_allocs - before, 0);
+	free(a);
+}
+
+/* What rate limiting counts each answer under (issue 13 item 2): the
+ * wildcard, the delegation point (built or prepared), the zone, or the
+ * question itself, as the client wrote it. */
+static void
+test_rrl_name_of_each_answer(void **state)
+{
+	static const struct {
+		const char *name;
+		uint16_t type;
+		enum query_rrl_kind kind;
+		const char *key;	/* NULL: no name */
+	} cases[] = {
+		{ "mail.example.com", WIRE_T_A, QUERY_RRL_ANSWER, "mail.example.com." },
+		{ "MaIl.example.com", WIRE_T_A, QUERY_RRL_ANSWER, "MaIl.example.com." },
+		{ "docs.example.com", WIRE_T_A, QUERY_RRL_ANSWER, "docs.example.com." },
+		{ "www.example.com", WIRE_T_A, QUERY_RRL_ANSWER, "www.example.com." },
+		{ "q1x.dev.example.com", WIRE_T_A, QUERY_RRL_WILDCARD, "*.dev.example.com." },
+		{ "q1x.dev.example.com", WIRE_T_TXT, QUERY_RRL_NODATA, "example.com." },
+		{ "h7.lab.example.com", WIRE_T_A, QUERY_RRL_REFERRAL, "lab.example.com." },
+		{ "ns.lab.example.com", WIRE_T_A, QUERY_RRL_REFERRAL, "lab.example.com." },
+		{ "lab.example.com", WIRE_T_DS, QUERY_RRL_ANSWER, "lab.example.com." },
+		{ "nx.example.com", WIRE_T_A, QUERY_RRL_NXDOMAIN, "example.com." },
+		{ "mail.example.com", WIRE_T_MX, QUERY_RRL_NODATA, "example.com." },
+		{ "nx.sub.example.com", WIRE_T_A, QUERY_RRL_NXDOMAIN, "sub.example.com." },
+		{ "example.org", WIRE_T_A, QUERY_RRL_ERROR, NULL },
+	};
+	struct ans *a = malloc(sizeof(*a));
+	char text[DNAME_MAX * 4 + 2];
+	long before;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ask(*state, cases[i].name, cases[i].type, NULL, a);
+		if (a->rrl.kind != cases[i].kind)
+			fail_msg("%s type %u: kind %d, want %d", cases[i].name, cases[i].type,
+				 a->rrl.kind, cases[i].kind);
+		if (cases[i].key == NULL) {
+			assert_null(a->rrl.name);
+			continue;
+		}
+		assert_non_null(a->rrl.name);
+		dname_to_text(a->rrl.name, text, sizeof(text));
+		assert_string_equal(text, cases[i].key);
+	}
+	before = g_allocs;
+	for (int i = 0; i < 1000; i++)
+		ask(*state, cases[i % 13].name, cases[i % 13].type, NULL, a);
 	assert_int_equal(g_allocs - before, 0);
 	free(a);
 }
@@ -377,8 +483,10 @@ main(void)
 		cmocka_unit_test(test_negative_ttl_is_soa_minimum),
 		cmocka_unit_test(test_edns_truncation_and_tcp),
 		cmocka_unit_test(test_protocol_errors),
+		cmocka_unit_test(test_hide_version_and_identity),
 		cmocka_unit_test(test_ecs_scope),
 		cmocka_unit_test(test_hot_path_never_allocates),
+		cmocka_unit_test(test_rrl_name_of_each_answer),
 		cmocka_unit_test(test_prepared_answers_match_built),
 		cmocka_unit_test(test_prepared_negative_answers_match_built),
 	};

@@ -217,6 +217,10 @@ static const struct route_case refused[] = {
 	{ EVHTTP_REQ_POST, "/v1/endpoints/192.0.2.10/state", "Bearer nope", DOWN, 403, "wrong token" },
 	{ EVHTTP_REQ_POST, "/v1/reload", NULL, NULL, 401, "missing bearer token" },
 	{ EVHTTP_REQ_POST, "/v1/latency", "Bearer nope", "{}", 403, "wrong token" },
+	/* the latency table names client networks: read with the token only */
+	{ EVHTTP_REQ_GET, "/v1/latency", NULL, NULL, 401, "missing bearer token" },
+	{ EVHTTP_REQ_GET, "/v1/latency", "Bearer nope", NULL, 403, "wrong token" },
+	{ EVHTTP_REQ_DELETE, "/v1/latency", TOK, NULL, 405, "use GET or POST" },
 	{ EVHTTP_REQ_POST, "/v1/latency", TOK, "{\"reports\": 1}", 400, "body must be" },
 	{ EVHTTP_REQ_POST, "/v1/latency", TOK, "{\"reports\": [{\"prefix\": \"10.0.0.0/8\", \"region\": \"mars\", \"rtt_ms\": 1}]}", 400, "unknown region" },
 };
@@ -292,6 +296,13 @@ test_force_and_health(void **state)
 	http(EVHTTP_REQ_POST, "/v1/regions/eu/state", TOK, "{\"state\": \"auto\"}", &r);
 	assert_int_equal(r.code, 200);
 	assert_int_equal(HEALTH_WORD_FORCE(region_word(1)), HEALTH_AUTO);
+
+	/* open reads stay open on the loopback listener; the latency list
+	 * answers with the token (issue 13 item 9c) */
+	http(EVHTTP_REQ_GET, "/metrics", NULL, NULL, &r);
+	assert_int_equal(r.code, 200);
+	http(EVHTTP_REQ_GET, "/v1/latency", TOK, NULL, &r);
+	assert_int_equal(r.code, 200);
 }
 
 static void

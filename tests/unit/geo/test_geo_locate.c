@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <unistd.h>
 
 #include "test_geo_util.h"
 
@@ -102,6 +103,50 @@ test_open_broken_refused(void **state)
 		assert_string_equal(loc.country, "FR");
 		geo_model_free(m);
 	}
+}
+
+/* Copies src to dst with stdio (the test's own file, not dnsd's). */
+static void
+copy_file(const char *src, const char *dst)
+{
+	char buf[4096];
+	FILE *in = fopen(src, "rb"), *out = fopen(dst, "wb");
+	size_t n;
+
+	assert_non_null(in);
+	assert_non_null(out);
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		assert_int_equal(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	assert_int_equal(fclose(out), 0);
+}
+
+/* An operator overwriting the database in place (`cp new.mmdb city.mmdb`
+ * truncates, then writes) must not reach the loaded model: it answers
+ * from its own copy until the next load (issue 13 item 5; with the file
+ * mapped, the truncation made the next lookup die of SIGBUS). */
+static void
+test_geoip_file_overwritten_after_load(void **state)
+{
+	char live[600];
+	struct geo_addr c = taddr("2.0.1.1");
+	struct geo_location before, loc;
+	struct geo_model *m;
+
+	snprintf(live, sizeof(live), "%s/live.mmdb", tmpdir);
+	copy_file(city_db, live);
+	m = model_with_db(live);
+	geo_locate(m, &c, &before);
+	assert_string_equal(before.country, "FR");
+	assert_int_equal(truncate(live, 0), 0);
+	geo_locate(m, &c, &loc);
+	assert_string_equal(loc.country, "FR");
+	assert_int_equal(loc.has_coords, before.has_coords);
+	copy_file(country_db, live);	/* another layout, other offsets */
+	geo_locate(m, &c, &loc);
+	assert_string_equal(loc.country, before.country);
+	assert_true(loc.lat == before.lat && loc.lon == before.lon);
+	geo_model_free(m);
 }
 
 /* ---- locating with GeoIP -------------------------------------------------- */
@@ -405,6 +450,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_maxmind_good),
 		cmocka_unit_test(test_open_broken_refused),
+		cmocka_unit_test(test_geoip_file_overwritten_after_load),
 		cmocka_unit_test(test_locate_geoip_table),
 		cmocka_unit_test(test_locate_without_anything),
 		cmocka_unit_test(test_networks_override),

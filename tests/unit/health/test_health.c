@@ -14,6 +14,7 @@
 #include <string.h>
 #include <errno.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -431,6 +432,50 @@ test_apply_restore_force(void **state)
 	conf_free(c2);
 }
 
+/* A forced state the state file cannot take is refused and changes
+ * nothing (issue 13 item 6: it used to be applied and only logged, so a
+ * restart lost it while the API had said 200).  A directory where the
+ * temporary file goes makes the write fail, for root too. */
+static void
+test_force_not_saved_is_refused(void **state)
+{
+	struct dnsd_conf *c = NULL;
+	struct health *h = health_new();
+	struct health_saved *v;
+	struct slots s;
+	size_t n;
+	int rc;
+
+	unlink(tmp_path("state.json"));
+	c = load_conf(regions_v1);
+	assert_non_null(h);
+	apply(h, c, &s);
+	assert_int_equal(mkdir(tmp_path("state.json.tmp"), 0755), 0);
+
+	rc = health_force_region(h, "eu", HEALTH_FORCE_DOWN);
+	assert_true(rc < 0 && rc != -ENOENT);
+	assert_int_equal(HEALTH_WORD_FORCE(health_region_word(h, s.region[1])), HEALTH_AUTO);
+	assert_int_not_equal(HEALTH_WORD_FAM(health_region_word(h, s.region[1]), GEO_FAM_A), HEALTH_DOWN);
+	rc = health_force_endpoint(h, "203.0.113.10", HEALTH_FORCE_DOWN);
+	assert_true(rc < 0 && rc != -ENOENT);
+	assert_int_equal(HEALTH_WORD_FORCE(health_endpoint_word(h, s.ep[2][0])), HEALTH_AUTO);
+	assert_int_equal(HEALTH_WORD_FAM(health_region_word(h, s.region[2]), GEO_FAM_A), HEALTH_UP);
+	/* unknown names are still -ENOENT, whatever the file */
+	assert_int_equal(health_force_region(h, "nowhere", HEALTH_FORCE_UP), -ENOENT);
+
+	assert_int_equal(rmdir(tmp_path("state.json.tmp")), 0);
+	assert_int_equal(health_force_region(h, "eu", HEALTH_FORCE_DOWN), 0);
+	assert_int_equal(HEALTH_WORD_FORCE(health_region_word(h, s.region[1])), HEALTH_FORCE_DOWN);
+	assert_int_equal(health_file_read(tmp_path("state.json"), &v, &n), 0);
+	rc = 0;
+	for (size_t i = 0; i < n; i++)
+		rc |= strcmp(v[i].name, "eu") == 0 && v[i].force == HEALTH_FORCE_DOWN;
+	assert_true(rc);
+	free(v);
+	health_free(h);
+	conf_free(c);
+}
+
 static int
 setup(void **state)
 {
@@ -467,6 +512,7 @@ main(void)
 		cmocka_unit_test(test_probe_status_line),
 		cmocka_unit_test(test_probe_host_header),
 		cmocka_unit_test(test_apply_restore_force),
+		cmocka_unit_test(test_force_not_saved_is_refused),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

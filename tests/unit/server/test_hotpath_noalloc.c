@@ -4,7 +4,9 @@
  * against a loaded GeoIP database, health words of a registered checker,
  * a published latency table, per-thread metrics, static and negative
  * answers and CH TXT explanations, with every malloc, calloc, realloc and
- * aligned allocation of the process counted.  The counters replace glibc's
+ * aligned allocation of the process counted; each answer then goes
+ * through response rate limiting as the UDP reader does (its table is
+ * allocated by the warm-up round, never after).  The counters replace glibc's
  * entry points in this binary, so calls from inside libraries
  * (libmaxminddb, jansson, libevent) count too.  Built only without
  * sanitizers, which own those entry points (tests/unit/CMakeLists.txt).
@@ -26,6 +28,7 @@
 #include "dnsd/health/health.h"
 #include "dnsd/server/publish.h"
 #include "dnsd/server/reload.h"
+#include "dnsd/server/rrl.h"
 #include "geo/latency.h"
 
 static int g_counting;
@@ -77,6 +80,8 @@ struct fixture {
 	struct health *health;
 	struct geo_latency *latency;
 	struct query_metrics *metrics;
+	struct rrl *rrl;
+	struct dnsd_conf rrl_conf;	/* the rrl settings rrl_check() reads: on */
 };
 
 static const char zone_text[] =
@@ -140,6 +145,11 @@ setup(void **state)
 	publish_rtt(geo_latency_publish(fx->latency, s->conf->geo, 1.0));
 	fx->metrics = aligned_alloc(64, sizeof(*fx->metrics));
 	memset(fx->metrics, 0, sizeof(*fx->metrics));
+	fx->rrl = rrl_new(16);
+	fx->rrl_conf.rrl.responses_per_second = 1000;
+	fx->rrl_conf.rrl.slip = 2;
+	fx->rrl_conf.rrl.ipv4_prefix = 24;
+	fx->rrl_conf.rrl.ipv6_prefix = 56;
 	free(err);
 	*state = fx;
 	return 0;
@@ -158,6 +168,7 @@ teardown(void **state)
 	rcu_unregister_thread();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->dir);
 	free(fx->metrics);
+	rrl_free(fx->rrl);
 	free(fx);
 	return system(cmd) == 0 ? 0 : -1;
 }
@@ -241,17 +252,20 @@ static const struct hot_query queries[] = {
 };
 
 static void
-ask_all(const struct query_client *client, struct query_metrics *m, int rounds)
+ask_all(struct fixture *fx, const struct query_client *client, int rounds)
 {
 	uint8_t pkt[512], out[4096];
+	struct query_rrl what;
+	uint64_t now_ms = 1;
 
 	for (int r = 0; r < rounds; r++)
 		for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
 			const struct hot_query *q = &queries[i];
 			size_t n = make_query(pkt, q->name, q->type, q->qclass, q->ecs);
 			rcu_read_lock();
-			size_t len = query_answer(publish_snap_get(), publish_rtt_get(), pkt, n, client,
-						  QUERY_UDP, out, sizeof(out), m);
+			size_t len = query_answer_rrl(publish_snap_get(), publish_rtt_get(), pkt, n, client,
+						      QUERY_UDP, out, sizeof(out), fx->metrics, &what);
+			rrl_check(fx->rrl, &fx->rrl_conf, client, &what, len, n, now_ms++);
 			rcu_read_unlock();
 			assert_true(len >= 12);
 			/* every query here is answered, none refused or broken */
@@ -267,10 +281,10 @@ test_hot_path_allocates_nothing(void **state)
 	struct query_client client = { .family = 4, .addr = { 127, 0, 0, 1 }, .port = 5300 };
 	int rounds = 10000 / (int)(sizeof(queries) / sizeof(queries[0])) + 1;
 
-	ask_all(&client, fx->metrics, 1);	/* first touches (lazy libc state) */
+	ask_all(fx, &client, 1);	/* first touches (lazy libc state, the RRL table) */
 	g_allocs = 0;
 	g_counting = 1;
-	ask_all(&client, fx->metrics, rounds);
+	ask_all(fx, &client, rounds);
 	g_counting = 0;
 	assert_int_equal(g_allocs, 0);
 	assert_true(fx->metrics->queries[0][0][0] > 0);	/* the metrics were written */
