@@ -6,7 +6,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#include "dnsd/health/health.h"
+#include "dnsd/health/health_words.h"
 #include "dnsd/util/clock.h"
 #include "dnsd/util/log.h"
 #include "dnsd/answer/query_int.h"
@@ -131,9 +131,9 @@ client_addr(const struct qctx *x, struct geo_addr *a)
 enum health_force
 query_region_force(const struct qctx *x, int r)
 {
-	if (x->s->health == NULL)
+	if (x->s->words == NULL)
 		return HEALTH_AUTO;
-	return HEALTH_WORD_FORCE(health_region_word(x->s->health, x->s->region_slot[r]));
+	return HEALTH_WORD_FORCE(health_words_region(x->s->words, x->s->region_slot[r]));
 }
 
 /* Forced states replace check results; an endpoint with no verdict yet
@@ -143,9 +143,9 @@ query_endpoint_up(const struct qctx *x, int r, size_t e)
 {
 	uint32_t w;
 
-	if (x->s->health == NULL)
+	if (x->s->words == NULL)
 		return 1;
-	w = health_endpoint_word(x->s->health, x->s->ep_slot[r][e]);
+	w = health_words_endpoint(x->s->words, x->s->ep_slot[r][e]);
 	switch (HEALTH_WORD_FORCE(w)) {
 	case HEALTH_FORCE_UP: return 1;
 	case HEALTH_FORCE_DOWN: return 0;
@@ -156,8 +156,8 @@ query_endpoint_up(const struct qctx *x, int r, size_t e)
 static int
 endpoint_forced_down(const struct qctx *x, int r, size_t e)
 {
-	return x->s->health != NULL &&
-	       HEALTH_WORD_FORCE(health_endpoint_word(x->s->health, x->s->ep_slot[r][e])) == HEALTH_FORCE_DOWN;
+	return x->s->words != NULL &&
+	       HEALTH_WORD_FORCE(health_words_endpoint(x->s->words, x->s->ep_slot[r][e])) == HEALTH_FORCE_DOWN;
 }
 
 /* Health of the name's regions per family (docs/routing.md §7, docs/health.md §6).  The
@@ -171,7 +171,7 @@ query_health_view(const struct snap *s, const struct geo_name *gn, struct geo_vi
 	v->has[0] = s->static_view.has[0];
 	v->has[1] = s->static_view.has[1];
 	v->rtt = NULL;
-	if (s->health == NULL) {
+	if (s->words == NULL) {
 		v->up[0] = v->has[0];
 		v->up[1] = v->has[1];
 		return;
@@ -179,7 +179,7 @@ query_health_view(const struct snap *s, const struct geo_name *gn, struct geo_vi
 	v->up[0] = v->up[1] = 0;
 	for (int i = 0; i < gn->nregions; i++) {
 		int r = gn->regions[i];
-		uint32_t w = health_region_word(s->health, s->region_slot[r]);
+		uint32_t w = health_words_region(s->words, s->region_slot[r]);
 		uint64_t bit = 1ull << r;
 
 		if (HEALTH_WORD_FAM(w, GEO_FAM_A) != HEALTH_DOWN)

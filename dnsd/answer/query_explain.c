@@ -107,12 +107,12 @@ family_state(const struct qctx *x, const struct geo_eval *ev, int r, int fam)
 		return "none";
 	if (!(ev->view.up[fam] & bit))
 		return "down";
-	if (x->s->health == NULL || query_region_force(x, r) == HEALTH_FORCE_UP)
+	if (x->s->words == NULL || query_region_force(x, r) == HEALTH_FORCE_UP)
 		return "up";
 	for (size_t e = 0; e < reg->nendpoints; e++) {
 		if (reg->endpoints[e].family != want)
 			continue;
-		uint32_t w = health_endpoint_word(x->s->health, x->s->ep_slot[r][e]);
+		uint32_t w = health_words_endpoint(x->s->words, x->s->ep_slot[r][e]);
 		if (HEALTH_WORD_FORCE(w) == HEALTH_FORCE_UP || (HEALTH_WORD_FORCE(w) == HEALTH_AUTO && HEALTH_WORD_STATE(w) == HEALTH_UP))
 			return "up";
 	}
@@ -214,7 +214,7 @@ region_family(const struct qctx *x, int r, int fam, uint32_t w)
 {
 	if (!(x->s->static_view.has[fam] & (1ull << r)))
 		return "none";
-	return x->s->health ? health_state_name(HEALTH_WORD_FAM(w, fam)) : "up";
+	return x->s->words ? health_state_name(HEALTH_WORD_FAM(w, fam)) : "up";
 }
 
 /* Records per page of health.dnsd.: 200 of at most 268 bytes (a 255-byte
@@ -241,14 +241,14 @@ answer_health(struct qctx *x, unsigned page)
 {
 	static const char *const forced[] = { "no", "up", "down" };
 	const struct dnsd_conf *c = x->s->conf;
-	const struct health *h = x->s->health;
+	const struct health_words *h = x->s->words;
 	size_t first = (size_t)(page - 1) * HEALTH_PAGE, end = first + HEALTH_PAGE, i = 0;
 	struct txt t;
 
 	for (size_t r = 0; r < c->nregions; r++, i++) {
 		if (i < first || i >= end)
 			continue;
-		uint32_t w = h ? health_region_word(h, x->s->region_slot[r]) : 0;
+		uint32_t w = h ? health_words_region(h, x->s->region_slot[r]) : 0;
 		t.len = 0;
 		txt_add(&t, "region=%s a=%s aaaa=%s forced=%s", c->regions[r].name,
 			region_family(x, (int)r, GEO_FAM_A, w), region_family(x, (int)r, GEO_FAM_AAAA, w),
@@ -260,8 +260,8 @@ answer_health(struct qctx *x, unsigned page)
 			if (i < first || i >= end)
 				continue;
 			uint32_t slot = h ? x->s->ep_slot[r][e] : 0;
-			uint32_t w = h ? health_endpoint_word(h, slot) : HEALTH_UP;
-			uint32_t rtt = h ? health_endpoint_rtt_us(h, slot) : HEALTH_RTT_NONE;
+			uint32_t w = h ? health_words_endpoint(h, slot) : HEALTH_UP;
+			uint32_t rtt = h ? health_words_rtt_us(h, slot) : HEALTH_RTT_NONE;
 			char rtt_text[24] = "none";
 			if (rtt != HEALTH_RTT_NONE)
 				snprintf(rtt_text, sizeof(rtt_text), "%.1f", rtt / 1000.0);
@@ -269,7 +269,7 @@ answer_health(struct qctx *x, unsigned page)
 			txt_add(&t, "endpoint=%s region=%s state=%s forced=%s rtt_ms=%s last_change=%lld",
 				c->regions[r].endpoints[e].text, c->regions[r].name,
 				health_state_name(health_word_effective(w)), forced[HEALTH_WORD_FORCE(w)], rtt_text,
-				h ? (long long)health_endpoint_changed(h, slot) : 0LL);
+				h ? (long long)health_words_changed(h, slot) : 0LL);
 			put_txt_record(x, &t);
 		}
 	if (health_records(c) > end) {

@@ -5,7 +5,7 @@
 #ifndef DNSD_QUERY_INT_H
 #define DNSD_QUERY_INT_H
 
-#include "dnsd/health/health.h"
+#include "dnsd/health/health_words.h"
 #include "dnsd/answer/query.h"
 #include "dnsd/proto/wire.h"
 #include "geo/latency.h"

@@ -205,7 +205,7 @@ family_state(const struct snap *s, size_t r, uint32_t w, int fam)
 {
 	if (!(s->static_view.has[fam] >> r & 1))
 		return "none";
-	return s->health ? health_state_name(HEALTH_WORD_FAM(w, fam)) : "up";
+	return s->words ? health_state_name(HEALTH_WORD_FAM(w, fam)) : "up";
 }
 
 static void
@@ -216,7 +216,7 @@ page_regions(FILE *out, const struct snap *s)
 	fputs("<h2>Regions</h2>\n<table><tr><th>region</th><th>pin</th><th>A</th><th>AAAA</th><th>forced</th>"
 	      "<th>check</th></tr>\n", out);
 	for (size_t r = 0; r < c->nregions; r++) {
-		uint32_t w = s->health ? health_region_word(s->health, s->region_slot[r]) : 0;
+		uint32_t w = s->words ? health_words_region(s->words, s->region_slot[r]) : 0;
 		int pin = geo_region_pin(c->geo, (int)r);
 		fprintf(out, "<tr><td><span class=\"chip\" style=\"background:%s\"></span>", sim_colour((int)r));
 		html(out, c->regions[r].name);
@@ -241,7 +241,7 @@ page_endpoints(FILE *out, const struct snap *s, struct health *h)
 	for (size_t r = 0; r < c->nregions; r++)
 		for (size_t e = 0; e < c->regions[r].nendpoints; e++) {
 			struct health_endpoint_info in = { .rtt = -1 };
-			uint32_t slot = s->ep_slot[r][e], w = s->health ? health_endpoint_word(s->health, slot) : 1;
+			uint32_t slot = s->ep_slot[r][e], w = s->words ? health_words_endpoint(s->words, slot) : 1;
 			const char *st = health_state_name(health_word_effective(w));
 			char when[32] = "-";
 			if (h == NULL || health_endpoint_info(h, slot, &in) < 0)

@@ -5,7 +5,7 @@
  * Threads: health_apply_conf, health_force_* and health_endpoint_info run on the main
  * thread; the checker thread runs the probes and records results.  Both
  * take h->mu around the slot tables.  Workers never take the mutex: they
- * only load the atomic words (health_endpoint_word, health_region_word).
+ * only load the atomic words (health_words.h).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -62,11 +62,7 @@ struct health_region {
 };
 
 struct health {
-	_Atomic uint32_t ep_word[HEALTH_MAX_ENDPOINTS];
-	_Atomic uint32_t region_word[HEALTH_MAX_REGIONS];
-	/* lock-free mirrors for health.dnsd. answered on workers */
-	_Atomic uint32_t ep_rtt_us[HEALTH_MAX_ENDPOINTS];	/* HEALTH_RTT_NONE: none yet */
-	_Atomic int64_t ep_changed[HEALTH_MAX_ENDPOINTS];	/* unix time, 0 none */
+	struct health_words words;	/* what workers read */
 	atomic_int ready;
 	_Atomic int64_t ready_deadline;	/* monotonic ns; 0 until started */
 
@@ -166,18 +162,6 @@ health_region_word_make(enum health_force rforce, enum health_state a, enum heal
 	return (uint32_t)any | (uint32_t)rforce << 2 | (uint32_t)a << 4 | (uint32_t)aaaa << 6;
 }
 
-const char *
-health_state_name(enum health_state s)
-{
-	return s == HEALTH_UP ? "up" : s == HEALTH_DOWN ? "down" : "unknown";
-}
-
-const char *
-health_force_name(enum health_force f)
-{
-	return f == HEALTH_FORCE_UP ? "up" : f == HEALTH_FORCE_DOWN ? "down" : "auto";
-}
-
 static int64_t
 mono_ns(void)
 {
@@ -195,10 +179,10 @@ publish_ep(struct health *h, uint32_t slot)
 	const struct health_ep *e = &h->ep[slot];
 	enum health_state st = e->has_check ? e->sm.state : HEALTH_UP;
 
-	atomic_store_explicit(&h->ep_word[slot], (uint32_t)st | (uint32_t)e->force << 2,
+	atomic_store_explicit(&h->words.ep_word[slot], (uint32_t)st | (uint32_t)e->force << 2,
 			      memory_order_relaxed);
-	atomic_store_explicit(&h->ep_changed[slot], (int64_t)e->last_change, memory_order_relaxed);
-	atomic_store_explicit(&h->ep_rtt_us[slot], e->rtt < 0 ? HEALTH_RTT_NONE : (uint32_t)(e->rtt * 1e6),
+	atomic_store_explicit(&h->words.ep_changed[slot], (int64_t)e->last_change, memory_order_relaxed);
+	atomic_store_explicit(&h->words.ep_rtt_us[slot], e->rtt < 0 ? HEALTH_RTT_NONE : (uint32_t)(e->rtt * 1e6),
 			      memory_order_relaxed);
 }
 
@@ -213,7 +197,7 @@ publish_region(struct health *h, uint32_t slot)
 	for (size_t i = 0; i < r->neps; i++) {
 		uint32_t es = r->eps[i];
 		int f = h->ep[es].family == 4 ? GEO_FAM_A : GEO_FAM_AAAA;
-		uint32_t w = atomic_load_explicit(&h->ep_word[es], memory_order_relaxed);
+		uint32_t w = atomic_load_explicit(&h->words.ep_word[es], memory_order_relaxed);
 		if (n[f] < 64) {
 			words[f][n[f]++] = w;
 			continue;
@@ -224,7 +208,7 @@ publish_region(struct health *h, uint32_t slot)
 	}
 	for (int f = 0; f < 2; f++)
 		fam[f] = n[f] ? health_region_family_state(r->force, words[f], n[f]) : HEALTH_DOWN;
-	atomic_store_explicit(&h->region_word[slot], health_region_word_make(r->force, fam[0], fam[1]),
+	atomic_store_explicit(&h->words.region_word[slot], health_region_word_make(r->force, fam[0], fam[1]),
 			      memory_order_relaxed);
 }
 
@@ -719,7 +703,7 @@ record_result(struct health *h, uint32_t slot, int ok, double rtt, const char *e
 		e->n_ok++;
 		e->rtt = rtt;
 		e->error[0] = '\0';
-		atomic_store_explicit(&h->ep_rtt_us[slot], (uint32_t)(rtt * 1e6), memory_order_relaxed);
+		atomic_store_explicit(&h->words.ep_rtt_us[slot], (uint32_t)(rtt * 1e6), memory_order_relaxed);
 	} else {
 		e->n_fail++;
 		snprintf(e->error, sizeof(e->error), "%s", error);
@@ -1075,16 +1059,22 @@ health_free(struct health *h)
 	free(h);
 }
 
+const struct health_words *
+health_words_get(const struct health *h)
+{
+	return &h->words;
+}
+
 uint32_t
 health_endpoint_word(const struct health *h, uint32_t slot)
 {
-	return atomic_load_explicit(&h->ep_word[slot], memory_order_relaxed);
+	return atomic_load_explicit(&h->words.ep_word[slot], memory_order_relaxed);
 }
 
 uint32_t
 health_region_word(const struct health *h, uint32_t slot)
 {
-	return atomic_load_explicit(&h->region_word[slot], memory_order_relaxed);
+	return atomic_load_explicit(&h->words.region_word[slot], memory_order_relaxed);
 }
 
 int
@@ -1240,14 +1230,4 @@ health_endpoint_info(struct health *h, uint32_t slot, struct health_endpoint_inf
 	return 0;
 }
 
-uint32_t
-health_endpoint_rtt_us(const struct health *h, uint32_t slot)
-{
-	return atomic_load_explicit(&((struct health *)h)->ep_rtt_us[slot], memory_order_relaxed);
-}
 
-int64_t
-health_endpoint_changed(const struct health *h, uint32_t slot)
-{
-	return atomic_load_explicit(&((struct health *)h)->ep_changed[slot], memory_order_relaxed);
-}

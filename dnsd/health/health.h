@@ -8,43 +8,12 @@
 #ifndef DNSD_HEALTH_H
 #define DNSD_HEALTH_H
 
-#include <stdatomic.h>
 #include <stdint.h>
 #include <time.h>
 
 #include "dnsd/conf/conf.h"
 
-/* Slots live for the process: an endpoint (by address) or region (by
- * name) keeps its slot, and so its state, across reloads. */
-#define HEALTH_MAX_ENDPOINTS 4096
-#define HEALTH_MAX_REGIONS 256
-
-enum health_state { HEALTH_UNKNOWN = 0, HEALTH_UP = 1, HEALTH_DOWN = 2 };
-enum health_force { HEALTH_AUTO = 0, HEALTH_FORCE_UP = 1, HEALTH_FORCE_DOWN = 2 };
-
-/* The word workers read: bits 0-1 enum health_state (check verdict), bits 2-3
- * enum health_force. */
-#define HEALTH_WORD_STATE(w) ((enum health_state)((w) & 3u))
-#define HEALTH_WORD_FORCE(w) ((enum health_force)(((w) >> 2) & 3u))
-/* Region words also carry, in bits 4-5 (A) and 6-7 (AAAA), the region's
- * state for that family with forced states applied (docs/health.md §5): HEALTH_UP,
- * HEALTH_DOWN, or HEALTH_UNKNOWN when no endpoint is up but some have no verdict
- * yet.  A family the region has no endpoint of reads HEALTH_DOWN.  Bits 0-1
- * of a region word: HEALTH_UP if either family is up, else HEALTH_UNKNOWN if
- * either is unknown, else HEALTH_DOWN. */
-#define HEALTH_WORD_FAM(w, fam) ((enum health_state)(((w) >> (4 + 2 * (fam))) & 3u))
-
-/* An endpoint word's state with its forced state applied: what an
- * operator sees.  Workers count HEALTH_UNKNOWN as up; metrics do not. */
-static inline enum health_state
-health_word_effective(uint32_t w)
-{
-	if (HEALTH_WORD_FORCE(w) == HEALTH_FORCE_UP)
-		return HEALTH_UP;
-	if (HEALTH_WORD_FORCE(w) == HEALTH_FORCE_DOWN)
-		return HEALTH_DOWN;
-	return HEALTH_WORD_STATE(w);
-}
+#include "dnsd/health/health_words.h"
 
 struct health;
 
@@ -63,7 +32,10 @@ void health_free(struct health *h);
  * the slot of region r to region_slot[r].  0, or -ENOSPC past the limits. */
 int health_apply_conf(struct health *h, const struct dnsd_conf *c, uint32_t **ep_slot, uint32_t *region_slot);
 
-/* Worker side: relaxed atomic loads, no lock. */
+/* The state words workers read: borrowed, valid as long as h. */
+const struct health_words *health_words_get(const struct health *h);
+
+/* The same words, read through the checker (control thread). */
 uint32_t health_endpoint_word(const struct health *h, uint32_t slot);
 uint32_t health_region_word(const struct health *h, uint32_t slot);
 
@@ -111,15 +83,6 @@ struct health_endpoint_info {
  * never from a worker).  0, or -ENOENT for a slot never assigned. */
 int health_endpoint_info(struct health *h, uint32_t slot, struct health_endpoint_info *out);
 
-/* Worker side, lock-free (relaxed loads): the last successful check's
- * RTT in microseconds (HEALTH_RTT_NONE before one) and the unix time of the
- * last state change (0 none), for health.dnsd. CH TXT. */
-#define HEALTH_RTT_NONE UINT32_MAX
-uint32_t health_endpoint_rtt_us(const struct health *h, uint32_t slot);
-int64_t health_endpoint_changed(const struct health *h, uint32_t slot);
 
-/* Names for states in JSON, logs and the state file. */
-const char *health_state_name(enum health_state s);	/* "unknown" "up" "down" */
-const char *health_force_name(enum health_force f);	/* "auto" "up" "down" */
 
 #endif

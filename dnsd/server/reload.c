@@ -45,7 +45,7 @@ reload_publish(struct snap *s, struct health *h, struct dnsd_err *err)
 		snap_free(s);
 		return -ENOSPC;
 	}
-	s->health = h;
+	s->words = h ? health_words_get(h) : NULL;
 	s->generation = ++g_generation;
 	publish_snap(s);
 	reports_republish(s);	/* region indexes may have moved */

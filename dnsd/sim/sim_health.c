@@ -23,7 +23,7 @@ sim_health_attach(struct snap *s, struct health *h)
 	c.state_file = NULL;
 	if ((rc = health_apply_conf(h, &c, s->ep_slot, s->region_slot)) < 0)
 		return rc;
-	s->health = h;
+	s->words = health_words_get(h);
 	return 0;
 }
 

@@ -22,10 +22,11 @@ struct snap {
 	struct arena *arena;
 	struct zone_set zones;
 	struct geo_view static_view;	/* has[] per family; every region up */
-	/* health state words (dnsd/health/health.h), set when the snapshot
-	 * is registered with the checker; NULL: every endpoint up (--check,
-	 * tests).  The slot arrays are sized at load and filled then. */
-	const struct health *health;
+	/* health state words (dnsd/health/health_words.h), set when the
+	 * snapshot is registered with the checker; NULL: every endpoint up
+	 * (--check, tests).  The slot arrays are sized at load and filled
+	 * then. */
+	const struct health_words *words;
 	uint32_t *region_slot;		/* health slot of region r */
 	uint32_t **ep_slot;		/* health slot of region r's endpoint e */
 	/* answers per (geo name, region), one block per worker so each has
@@ -37,7 +38,7 @@ struct snap {
 	time_t loaded;
 };
 
-struct health;
+struct health_words;
 
 /* Loads config, GeoIP and every zone aside.  NULL with every error added
  * to err.  Nothing outside the new snapshot changes: answers are not yet
