@@ -21,11 +21,19 @@
  * RFC 7766 lets a server close, and clients reconnect. */
 #define TCP_MAX_QUERIES 1000
 
+/* A connection is always waiting for something with a time limit: while
+ * it is read, the idle timeout and too_slow(); once it is no longer read
+ * (its answers pile up, or it reached TCP_MAX_QUERIES), the deadline
+ * below: limits.tcp_idle seconds to take every answer that waits.  The
+ * write timeout alone would let a client that reads one byte per
+ * tcp_idle keep its slot for ever. */
+
 struct tcp_conn {
 	struct worker *w;
 	struct bufferevent *bev;
 	struct query_client client;
 	struct tcp_conn *prev, *next;
+	struct event *deadline;		/* armed while the connection is not read */
 	struct timeval partial_since;	/* a message started arriving; 0: none */
 	unsigned queries;
 };
@@ -85,6 +93,7 @@ conn_close(struct tcp_conn *c)
 		w->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	event_free(c->deadline);
 	bufferevent_free(c->bev);
 	w->tcp_active--;
 	addr_release(w->net, &c->client);
@@ -109,6 +118,18 @@ answer_one(struct tcp_conn *c, const uint8_t *q, size_t qlen)
 
 static void tcp_event(struct bufferevent *bev, short what, void *arg);
 static void close_when_written(struct bufferevent *bev, void *arg);
+
+/* Stops reading c: from now on it has tcp_idle seconds to take the
+ * answers that wait (the deadline comment above). */
+static void
+stop_reading(struct tcp_conn *c)
+{
+	struct timeval limit = { (time_t)c->w->net->tcp_idle, 0 };
+
+	bufferevent_disable(c->bev, EV_READ);
+	if (!evtimer_pending(c->deadline, NULL))
+		evtimer_add(c->deadline, &limit);
+}
 
 /* A message that trickles in (slowloris) gets tcp_idle seconds in all,
  * not tcp_idle per byte as the idle timeout alone would give it. */
@@ -146,8 +167,14 @@ tcp_read(struct bufferevent *bev, void *arg)
 		evbuffer_remove(in, c->w->tcp_in, qlen);
 		answer_one(c, c->w->tcp_in, qlen);
 		if (++c->queries >= TCP_MAX_QUERIES) {
+			/* Nothing queued (the last messages got no answer): no
+			 * write will ever call close_when_written, so close now. */
+			if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+				conn_close(c);
+				return;
+			}
 			/* answers already queued still go out before the close */
-			bufferevent_disable(bev, EV_READ);
+			stop_reading(c);
 			bufferevent_setcb(bev, NULL, close_when_written, tcp_event, c);
 			return;
 		}
@@ -157,7 +184,7 @@ tcp_read(struct bufferevent *bev, void *arg)
 		return;
 	}
 	if (evbuffer_get_length(bufferevent_get_output(bev)) > TCP_OUT_HIGH)
-		bufferevent_disable(bev, EV_READ);
+		stop_reading(c);
 }
 
 static void
@@ -169,8 +196,18 @@ close_when_written(struct bufferevent *bev, void *arg)
 static void
 tcp_write(struct bufferevent *bev, void *arg)
 {
+	struct tcp_conn *c = arg;
+
 	/* output drained below the low watermark (0): read again */
+	evtimer_del(c->deadline);
 	bufferevent_enable(bev, EV_READ);
+}
+
+/* The client did not take its answers in time. */
+static void
+deadline_passed(evutil_socket_t fd, short what, void *arg)
+{
+	conn_close(arg);
 }
 
 static void
@@ -205,8 +242,14 @@ net_tcp_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa
 	c->w = w;
 	c->client = client;
 	c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
-		evutil_closesocket(fd);
+	c->deadline = evtimer_new(w->base, deadline_passed, c);
+	if (c->bev == NULL || c->deadline == NULL) {
+		if (c->bev != NULL)
+			bufferevent_free(c->bev);
+		else
+			evutil_closesocket(fd);
+		if (c->deadline != NULL)
+			event_free(c->deadline);
 		addr_release(w->net, &client);
 		free(c);
 		return;
