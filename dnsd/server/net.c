@@ -105,6 +105,21 @@ reader_alloc(struct net *n, struct udp_reader *r, int block)
 	return 0;
 }
 
+/* Worker id's share of limits.tcp_clients: an even split, the remainder
+ * one each to the first workers, so the shares add up to tcp_clients.
+ * At least one: the kernel, not us, picks the worker of a new connection
+ * (SO_REUSEPORT), and a worker without a share would refuse clients while
+ * the others sit idle.  So with fewer tcp_clients than workers the server
+ * holds one connection per worker (README, "Server config"). */
+static unsigned
+tcp_share(const struct net *n, int id)
+{
+	unsigned nw = (unsigned)n->nworkers;
+	unsigned share = n->tcp_clients / nw + ((unsigned)id < n->tcp_clients % nw);
+
+	return share > 0 ? share : 1;
+}
+
 /* Counter blocks: worker i's TCP counters are block i, the UDP reader of
  * worker i and listen address a block nworkers + i * nlisten + a (the
  * snapshot sizes its per-block answer counters the same way). */
@@ -130,9 +145,7 @@ worker_alloc(struct net *n, struct worker *w, int id)
 		if (reader_alloc(n, &w->udp[a], n->nworkers + id * (int)n->nlisten + (int)a) < 0)
 			return -ENOMEM;
 	}
-	w->tcp_max = n->tcp_clients / (unsigned)n->nworkers;
-	if (w->tcp_max == 0)
-		w->tcp_max = 1;
+	w->tcp_max = tcp_share(n, id);
 	return 0;
 }
 
@@ -150,12 +163,16 @@ net_bind(const struct dnsd_conf *c, struct dnsd_err *err)
 	n->tcp_idle = c->limits.tcp_idle;
 	n->tcp_per_address = c->limits.tcp_clients_per_address;
 	pthread_mutex_init(&n->addr_mu, NULL);
-	if ((n->addrs = calloc(c->limits.tcp_clients + 1, sizeof(*n->addrs))) == NULL)
-		goto fail;
 	for (size_t i = 0; i < c->nlisten; i++)
 		net_client_from((const struct sockaddr *)&c->listen[i].ss, &n->self[i]);
 	n->nworkers = c->workers;
 	n->nlisten = c->nlisten;
+	/* one entry per connection the workers may hold at once, each from
+	 * a different address: the sum of the shares, not tcp_clients */
+	for (int i = 0; i < n->nworkers; i++)
+		n->naddrs_max += tcp_share(n, i);
+	if ((n->addrs = calloc(n->naddrs_max, sizeof(*n->addrs))) == NULL)
+		goto fail;
 	n->workers = calloc((size_t)n->nworkers, sizeof(*n->workers));
 	if (n->workers == NULL)
 		goto fail;

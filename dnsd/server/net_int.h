@@ -72,8 +72,8 @@ struct net {
 	/* TCP connections per client address, over every worker; touched on
 	 * accept and close only, never per query */
 	pthread_mutex_t addr_mu;
-	size_t naddrs;
-	struct net_addr_count { struct query_client a; unsigned n; } *addrs;	/* tcp_clients */
+	size_t naddrs, naddrs_max;	/* naddrs_max: the workers' tcp_max summed */
+	struct net_addr_count { struct query_client a; unsigned n; } *addrs;	/* naddrs_max */
 	int nworkers;
 	size_t nlisten;
 	struct worker *workers;

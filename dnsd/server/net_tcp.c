@@ -54,6 +54,12 @@ addr_take(struct net *n, const struct query_client *c)
 	pthread_mutex_lock(&n->addr_mu);
 	for (i = 0; i < n->naddrs && !same_addr(&n->addrs[i].a, c); i++)
 		;
+	if (i == n->naddrs && n->naddrs == n->naddrs_max) {
+		/* cannot happen while the workers keep to their shares (they
+		 * add up to naddrs_max); refuse rather than write past it */
+		pthread_mutex_unlock(&n->addr_mu);
+		return 0;
+	}
 	if (i == n->naddrs) {
 		n->addrs[i].a = *c;
 		n->addrs[i].n = 0;
