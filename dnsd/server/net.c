@@ -150,6 +150,7 @@ worker_alloc(struct net *n, struct worker *w, int id)
 }
 
 static void render_metrics(FILE *out, void *arg);
+static uint64_t udp_send_errors(const struct net *n);
 
 struct net *
 net_bind(const struct dnsd_conf *c, struct dnsd_err *err)
@@ -353,6 +354,20 @@ render_metrics(FILE *out, void *arg)
 	query_metrics_render(out, w, nw, publish_snap_get());
 	rcu_read_unlock();
 	free(w);
+	metrics_head(out, "dnsd_udp_send_errors_total", "counter",
+		     "UDP answers not sent because the kernel refused them (socket buffer full, bad destination).");
+	fprintf(out, "dnsd_udp_send_errors_total %llu\n", (unsigned long long)udp_send_errors(n));
+}
+
+static uint64_t
+udp_send_errors(const struct net *n)
+{
+	uint64_t sum = 0;
+
+	for (int i = 0; i < n->nworkers; i++)
+		for (size_t a = 0; a < n->nlisten; a++)
+			sum += METRICS_GET(n->workers[i].udp[a].send_errors);
+	return sum;
 }
 
 int

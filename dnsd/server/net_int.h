@@ -43,11 +43,15 @@ struct udp_reader {
 	struct udp_batch *batch;
 	struct query_metrics *metrics;
 	struct rrl *rrl;
+	uint64_t send_errors;		/* answers sendmmsg refused; this thread writes */
 };
 
 /* net_udp.c: points a batch's headers at its buffers, once; the thread. */
 void net_udp_batch_init(struct udp_batch *b);
 void *net_udp_main(void *arg);
+/* Sends the batch's first nout answers (out_msgs) on w->fd, without
+ * blocking.  Reader thread only; a unit test drives it directly. */
+void net_udp_send_batch(struct udp_reader *w, int nout);
 
 struct worker {
 	int id;

@@ -107,19 +107,31 @@ answer_batch(struct udp_reader *w, int n)
 	return nout;
 }
 
-static void
-send_batch(struct udp_reader *w, int nout)
+void
+net_udp_send_batch(struct udp_reader *w, int nout)
 {
 	struct udp_batch *b = w->batch;
 
+	/* sendmmsg stops at the first message it cannot send: it returns the
+	 * count before it, or fails when that message is the first.  One bad
+	 * destination must not cost the answers queued behind it. */
 	for (int sent = 0; sent < nout;) {
 		int r = sendmmsg(w->fd, b->out_msgs + sent, (unsigned)(nout - sent), MSG_DONTWAIT);
-		if (r <= 0) {
-			if (r < 0 && errno == EINTR)
-				continue;
-			break;	/* socket buffer full: drop, as a router would */
+		if (r > 0) {
+			sent += r;
+			continue;
 		}
-		sent += r;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
+			/* socket buffer full: the rest would fail alike; drop
+			 * them, as a router would */
+			for (; sent < nout; sent++)
+				METRICS_INC(w->send_errors);
+			break;
+		}
+		METRICS_INC(w->send_errors);	/* this destination only */
+		sent++;
 	}
 }
 
@@ -138,7 +150,7 @@ net_udp_main(void *arg)
 			break;
 		if (n <= 0)
 			continue;	/* timeout, signal, or a shutdown being noticed */
-		send_batch(w, answer_batch(w, n));
+		net_udp_send_batch(w, answer_batch(w, n));
 		rearm_batch(w->batch, n);
 	}
 	rcu_unregister_thread();
