@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -152,16 +151,45 @@ drop_privileges(const char *user)
 	return 0;
 }
 
-/* docs/health.md §7: geo answers wait at most the largest check timeout for the
- * first round's verdicts.  Workers never wait, so the wait happens once,
- * here, before they start; health_ready() turns true at that deadline. */
-static void
-wait_first_verdicts(void)
-{
-	struct timespec tick = { 0, 10 * 1000 * 1000 };
+/* docs/health.md §7: geo answers wait at most the largest check timeout
+ * for the first round's verdicts.  Workers never wait, so they start only
+ * once health_ready() is true (it turns true at that deadline at the
+ * latest).  The wait is a timer on the main loop, never a sleep: signals
+ * and the control API are served meanwhile, so SIGTERM stops a start-up
+ * whose checks hang. */
+struct starter {
+	struct net *net;
+	struct event_base *base;
+	struct event *tick;
+	int started, failed;
+	/* the start-up line describes the snapshot serve() was given,
+	 * which a reload during the wait may already have freed */
+	size_t nzones, nrecords, nregions, nlisten;
+	int workers;
+};
 
-	for (int i = 0; i < 60000 && !health_ready(g_health); i++)
-		nanosleep(&tick, NULL);
+/* Every 10 ms until the verdicts are in: short against any check
+ * timeout, and costs nothing once the workers run (the timer is gone). */
+#define START_POLL_US 10000
+
+static void
+start_when_ready(evutil_socket_t fd, short what, void *arg)
+{
+	struct starter *st = arg;
+
+	if (st->started || !health_ready(g_health))
+		return;
+	st->started = 1;
+	if (st->tick != NULL)
+		event_del(st->tick);
+	if (net_start(st->net) < 0) {
+		log_msg(LOG_LVL_ERROR, "start", "error=\"cannot start the workers\"");
+		st->failed = 1;
+		event_base_loopbreak(st->base);
+		return;
+	}
+	log_msg(LOG_LVL_INFO, "start", "version=%s zones=%zu records=%zu regions=%zu workers=%d listen=%zu",
+		DNSD_VERSION, st->nzones, st->nrecords, st->nregions, st->workers, st->nlisten);
 }
 
 static int
@@ -171,8 +199,12 @@ serve(struct snap *first, int foreground)
 	struct event_base *base = NULL;
 	struct event *sigs[4] = { NULL };
 	static const int signals[4] = { SIGHUP, SIGTERM, SIGINT, SIGQUIT };
+	struct timeval poll = { 0, START_POLL_US };
 	struct ctl *ctl = NULL;
 	struct net *net;
+	struct starter st = { .nzones = first->zones.nzones, .nrecords = count_records(first),
+			      .nregions = first->conf->nregions, .workers = first->conf->workers,
+			      .nlisten = first->conf->nlisten };
 	int rc = 1;
 
 	if (err == NULL || reload_publish(first, g_health, err) < 0 ||
@@ -201,15 +233,19 @@ serve(struct snap *first, int foreground)
 	}
 	if (health_start(g_health) < 0 || reports_init(base) < 0)
 		goto out;
-	wait_first_verdicts();
-	if (net_start(net) < 0)
+	st.net = net;
+	st.base = base;
+	start_when_ready(-1, 0, &st);
+	if (st.failed)
 		goto out;
-	log_msg(LOG_LVL_INFO, "start", "version=%s zones=%zu records=%zu regions=%zu workers=%d listen=%zu",
-		DNSD_VERSION, first->zones.nzones, count_records(first), first->conf->nregions,
-		first->conf->workers, first->conf->nlisten);
+	if (!st.started && ((st.tick = event_new(base, -1, EV_PERSIST, start_when_ready, &st)) == NULL ||
+			    event_add(st.tick, &poll) < 0))
+		goto out;
 	event_base_dispatch(base);
-	rc = 0;
+	rc = st.failed;
 out:
+	if (st.tick)
+		event_free(st.tick);
 	ctl_free(ctl);
 	for (int i = 0; i < 4; i++)
 		if (sigs[i])
