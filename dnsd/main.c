@@ -22,6 +22,7 @@
 #include "dnsd/server/reload.h"
 #include "dnsd/server/reports.h"
 #include "dnsd/util/log.h"
+#include "dnsd/util/metrics.h"
 #include "dnsd/zone/snap.h"
 #include "dnsd/zone/zload.h"
 
@@ -226,6 +227,11 @@ serve(struct snap *first, int foreground)
 	if (!foreground && (daemon(1, 1) < 0 || event_reinit(base) < 0))
 		goto out;
 	signal(SIGPIPE, SIG_IGN);
+	/* after daemon(): the writer thread would not survive the fork */
+	if (first->conf->log.queries && log_async_start() < 0)
+		log_msg(LOG_LVL_WARNING, "log", "msg=\"no log writer thread: query lines are written by the threads that answer\"");
+	if (metrics_register(log_render_metrics, NULL) < 0)
+		goto out;
 	for (int i = 0; i < 4; i++) {
 		sigs[i] = evsignal_new(base, signals[i], on_signal, base);
 		if (sigs[i] == NULL || event_add(sigs[i], NULL) < 0)
@@ -251,6 +257,7 @@ out:
 		if (sigs[i])
 			event_free(sigs[i]);
 	net_stop(net);
+	log_async_stop();	/* every thread with a log buffer is gone */
 	reports_fini();	/* workers are gone: nothing reads the table */
 	if (base)
 		event_base_free(base);

@@ -17,6 +17,7 @@
 #include "dnsd/server/net_int.h"
 #include "dnsd/server/publish.h"
 #include "dnsd/server/rrl.h"
+#include "dnsd/util/log.h"
 
 /* 2^16 rate-limiting buckets per worker (2 MiB): room for the networks of
  * a busy authoritative server; an attack larger than that only evicts. */
@@ -163,6 +164,7 @@ net_bind(const struct dnsd_conf *c, struct dnsd_err *err)
 	n->tcp_clients = c->limits.tcp_clients;
 	n->tcp_idle = c->limits.tcp_idle;
 	n->tcp_per_address = c->limits.tcp_clients_per_address;
+	n->log_queries = c->log.queries;
 	pthread_mutex_init(&n->addr_mu, NULL);
 	for (size_t i = 0; i < c->nlisten; i++)
 		net_client_from((const struct sockaddr *)&c->listen[i].ss, &n->self[i]);
@@ -206,6 +208,8 @@ worker_main(void *arg)
 	struct worker *w = arg;
 
 	rcu_register_thread();
+	if (w->net->log_queries)
+		log_thread_buffer();	/* without one (no memory) lines are written at once */
 	event_base_dispatch(w->base);
 	rcu_unregister_thread();
 	return NULL;

@@ -72,6 +72,7 @@ struct net {
 	/* copied at bind: these need a restart, and a reload frees the
 	 * config they came from */
 	unsigned udp_payload, tcp_clients, tcp_idle, tcp_per_address;
+	int log_queries;		/* each thread takes a log buffer (log.h) */
 	struct query_client self[CONF_MAX_LISTEN];	/* our own addresses */
 	/* TCP connections per client address, over every worker; touched on
 	 * accept and close only, never per query */

@@ -13,6 +13,7 @@
 #include "dnsd/server/net_int.h"
 #include "dnsd/server/rrl.h"
 #include "dnsd/server/publish.h"
+#include "dnsd/util/log.h"
 
 /* Once per reader: every header points at its own buffers for good. */
 void
@@ -144,6 +145,8 @@ net_udp_main(void *arg)
 	struct udp_reader *w = arg;
 
 	rcu_register_thread();
+	if (w->net->log_queries)
+		log_thread_buffer();	/* the query log never blocks this thread */
 	while (!atomic_load_explicit(&w->net->stopping, memory_order_relaxed)) {
 		int n = recvmmsg(w->fd, w->batch->msgs, NET_BATCH, MSG_WAITFORONE, NULL);
 		if (n < 0 && (errno == EBADF || errno == ENOTSOCK || errno == EINVAL))
