@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdatomic.h>
+#include <string.h>
 
 #include <urcu.h>
 
@@ -20,6 +21,77 @@
 static _Atomic uint64_t g_reloads[2];
 /* Snapshots published by this process, numbered from 1. */
 static uint64_t g_generation;
+
+/* The options the README marks "restart" that serving threads read from
+ * the snapshot's config, as the first snapshot had them.  net sized its
+ * buffers from limits.udp_payload and the answer engine reads it from
+ * the snapshot; the threads took their log buffers for log.queries and
+ * the answer engine reads that from the snapshot too.  A reload that
+ * changed them would half apply them, so every later snapshot gets these
+ * values back. */
+static struct {
+	int set;
+	__typeof__(((struct dnsd_conf *)0)->limits) limits;
+	__typeof__(((struct dnsd_conf *)0)->log) log;
+	__typeof__(((struct dnsd_conf *)0)->latency) latency;
+	/* bound or applied once at start: only compared, to tell the operator */
+	struct conf_addr listen[CONF_MAX_LISTEN];
+	size_t nlisten;
+	int workers;
+	char control_listen[64], user[64];
+} g_boot;
+
+static int
+same_listen(const struct dnsd_conf *c)
+{
+	if (c->nlisten != g_boot.nlisten)
+		return 0;
+	for (size_t i = 0; i < c->nlisten; i++)
+		if (strcmp(c->listen[i].text, g_boot.listen[i].text) != 0)
+			return 0;
+	return 1;
+}
+
+/* First snapshot: remembers its restart-only values.  Later ones: puts
+ * them back, and logs which changed options wait for a restart. */
+static void
+keep_restart_only(struct dnsd_conf *c)
+{
+	char keys[128] = "";
+
+	if (!g_boot.set) {
+		g_boot.set = 1;
+		g_boot.limits = c->limits;
+		g_boot.log = c->log;
+		g_boot.latency = c->latency;
+		memcpy(g_boot.listen, c->listen, sizeof(g_boot.listen));
+		g_boot.nlisten = c->nlisten;
+		g_boot.workers = c->workers;
+		snprintf(g_boot.control_listen, sizeof(g_boot.control_listen), "%s", c->control_listen);
+		snprintf(g_boot.user, sizeof(g_boot.user), "%s", c->user);
+		return;
+	}
+	/* plain members without padding: memcmp compares their values */
+	if (memcmp(&c->limits, &g_boot.limits, sizeof(c->limits)) != 0)
+		strcat(keys, ",limits");
+	if (memcmp(&c->log, &g_boot.log, sizeof(c->log)) != 0)
+		strcat(keys, ",log");
+	if (memcmp(&c->latency, &g_boot.latency, sizeof(c->latency)) != 0)
+		strcat(keys, ",latency");
+	if (!same_listen(c))
+		strcat(keys, ",listen");
+	if (c->workers != g_boot.workers)
+		strcat(keys, ",workers");
+	if (strcmp(c->control_listen, g_boot.control_listen) != 0)
+		strcat(keys, ",control.listen");
+	if (strcmp(c->user, g_boot.user) != 0)
+		strcat(keys, ",user");
+	c->limits = g_boot.limits;
+	c->log = g_boot.log;
+	c->latency = g_boot.latency;
+	if (keys[0] != '\0')
+		log_msg(LOG_LVL_WARNING, "restart_needed", "keys=%s msg=\"changed, kept as at start until a restart\"", keys + 1);
+}
 
 struct snap *
 reload_build(const char *conf_file, struct dnsd_err *err)
@@ -45,6 +117,7 @@ reload_publish(struct snap *s, struct health *h, struct dnsd_err *err)
 		snap_free(s);
 		return -ENOSPC;
 	}
+	keep_restart_only(s->conf);
 	s->words = h ? health_words_get(h) : NULL;
 	s->generation = ++g_generation;
 	publish_snap(s);
