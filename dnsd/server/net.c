@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,6 +152,65 @@ worker_alloc(struct net *n, struct worker *w, int id)
 }
 
 static void render_metrics(FILE *out, void *arg);
+
+static int
+is_wildcard(const struct query_client *a)
+{
+	static const uint8_t zero[16];
+
+	return memcmp(a->addr, zero, a->family == 4 ? 4 : 16) == 0;
+}
+
+/* Our own addresses, for net_is_self(): the listen addresses, and when
+ * one is a wildcard, every address of the host at bind.  An address
+ * added to the host later is not known; loopback always is.  0, or -1
+ * with errno. */
+static int
+self_init(struct net *n, const struct dnsd_conf *c)
+{
+	struct ifaddrs *ifa = NULL, *i;
+	int any = 0;
+
+	for (size_t a = 0; a < c->nlisten; a++) {
+		net_client_from((const struct sockaddr *)&c->listen[a].ss, &n->self[a]);
+		n->self_any[a] = is_wildcard(&n->self[a]);
+		any |= n->self_any[a];
+	}
+	if (!any)
+		return 0;
+	if (getifaddrs(&ifa) < 0)
+		return -1;
+	for (i = ifa; i != NULL; i = i->ifa_next)
+		n->nlocal += i->ifa_addr && (i->ifa_addr->sa_family == AF_INET || i->ifa_addr->sa_family == AF_INET6);
+	if ((n->local = calloc(n->nlocal + 1, sizeof(*n->local))) == NULL) {
+		freeifaddrs(ifa);
+		errno = ENOMEM;
+		return -1;
+	}
+	n->nlocal = 0;
+	for (i = ifa; i != NULL; i = i->ifa_next)
+		if (i->ifa_addr && (i->ifa_addr->sa_family == AF_INET || i->ifa_addr->sa_family == AF_INET6))
+			net_client_from(i->ifa_addr, &n->local[n->nlocal++]);
+	freeifaddrs(ifa);
+	return 0;
+}
+
+/* c's address is one of this host's (a wildcard listen's view). */
+static int
+is_local(const struct net *n, const struct query_client *c)
+{
+	static const uint8_t v6_loopback[16] = { [15] = 1 };
+
+	/* the whole of 127/8 reaches a 0.0.0.0 socket, not only the
+	 * interface's 127.0.0.1 */
+	if (c->family == 4 ? c->addr[0] == 127 : memcmp(c->addr, v6_loopback, 16) == 0)
+		return 1;
+	for (size_t i = 0; i < n->nlocal; i++)
+		if (n->local[i].family == c->family &&
+		    memcmp(n->local[i].addr, c->addr, c->family == 4 ? 4 : 16) == 0)
+			return 1;
+	return 0;
+}
 static uint64_t udp_send_errors(const struct net *n);
 
 struct net *
@@ -166,8 +226,10 @@ net_bind(const struct dnsd_conf *c, struct dnsd_err *err)
 	n->tcp_per_address = c->limits.tcp_clients_per_address;
 	n->log_queries = c->log.queries;
 	pthread_mutex_init(&n->addr_mu, NULL);
-	for (size_t i = 0; i < c->nlisten; i++)
-		net_client_from((const struct sockaddr *)&c->listen[i].ss, &n->self[i]);
+	if (self_init(n, c) < 0) {
+		dnsd_err_add(err, "cannot list this host's addresses: %s", strerror(errno));
+		goto fail;
+	}
 	n->nworkers = c->workers;
 	n->nlisten = c->nlisten;
 	/* one entry per connection the workers may hold at once, each from
@@ -338,6 +400,7 @@ net_stop(struct net *n)
 		worker_free(n, &n->workers[i]);
 	free(n->workers);
 	free(n->addrs);
+	free(n->local);
 	free(n);
 }
 
@@ -396,8 +459,10 @@ net_is_self(const struct net *n, const struct query_client *c)
 {
 	for (size_t i = 0; i < n->nlisten; i++) {
 		const struct query_client *s = &n->self[i];
-		if (s->port == c->port && s->family == c->family &&
-		    memcmp(s->addr, c->addr, c->family == 4 ? 4 : 16) == 0)
+		/* the port first: almost every client fails there */
+		if (s->port != c->port || s->family != c->family)
+			continue;
+		if (n->self_any[i] ? is_local(n, c) : memcmp(s->addr, c->addr, c->family == 4 ? 4 : 16) == 0)
 			return 1;
 	}
 	return 0;

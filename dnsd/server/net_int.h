@@ -74,6 +74,10 @@ struct net {
 	unsigned udp_payload, tcp_clients, tcp_idle, tcp_per_address;
 	int log_queries;		/* each thread takes a log buffer (log.h) */
 	struct query_client self[CONF_MAX_LISTEN];	/* our own addresses */
+	int self_any[CONF_MAX_LISTEN];	/* self[i] is a wildcard (0.0.0.0, ::) */
+	/* with a wildcard: the host's addresses at bind (getifaddrs) */
+	size_t nlocal;
+	struct query_client *local;
 	/* TCP connections per client address, over every worker; touched on
 	 * accept and close only, never per query */
 	pthread_mutex_t addr_mu;
