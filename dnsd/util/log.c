@@ -170,16 +170,15 @@ emit(const char *chunk, size_t len, unsigned lines)
 	struct pollfd p = { .fd = STDERR_FILENO, .events = POLLOUT };
 
 	for (;;) {
-		int rc = poll(&p, 1, LOG_POLL_MS);
+		int due = stop_due();	/* then one last look, no wait */
+		int rc = poll(&p, 1, due ? 0 : LOG_POLL_MS);
 		if (rc > 0 && (p.revents & POLLOUT)) {
 			if (write(STDERR_FILENO, chunk, len) < 0 && errno == EINTR)
 				continue;
 			return;	/* short writes and errors: nothing better to do */
 		}
-		if (rc != 0 && !(rc < 0 && errno == EINTR))
-			break;	/* POLLERR, POLLHUP, a bad descriptor */
-		if (stop_due())
-			break;
+		if (due || (rc != 0 && !(rc < 0 && errno == EINTR)))
+			break;	/* time is up; POLLERR, POLLHUP, a bad descriptor */
 	}
 	atomic_fetch_add_explicit(&g_write_dropped, lines, memory_order_relaxed);
 }
