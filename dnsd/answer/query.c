@@ -532,11 +532,15 @@ finish(struct qctx *x, const uint8_t *pkt, size_t limit, int with_opt)
 	size_t opt = with_opt ? opt_size(x) : 0;
 
 	if (x->b.overflow) {
-		/* one check at the end: start again with an empty, truncated answer */
+		/* one check at the end: start again with an empty answer, TC set
+		 * over UDP so the client retries over TCP; over TCP there is no
+		 * bigger transport, the rcode says SERVFAIL and TC would mean
+		 * nothing (docs/protocol.md §5) */
 		wire_buf_init(&x->b, x->b.p, limit);
 		wire_put_header_question(&x->b, pkt, x->q);
 		memset(x->count, 0, sizeof(x->count));
-		wire_set_flags(&x->b, WIRE_F_TC, 0);
+		if (x->rcode != WIRE_RCODE_SERVFAIL)
+			wire_set_flags(&x->b, WIRE_F_TC, 0);
 	}
 	x->b.cap = limit;
 	if (opt > 0)

@@ -20,8 +20,10 @@
 #include "dnsd/server/rrl.h"
 #include "dnsd/util/log.h"
 
-/* 2^16 rate-limiting buckets per worker (2 MiB): room for the networks of
- * a busy authoritative server; an attack larger than that only evicts. */
+/* 2^16 rate-limiting buckets per UDP reader (about 1.5 MiB, allocated
+ * when rate limiting first applies): room for the networks of a busy
+ * authoritative server; keys beyond that share buckets, none resets
+ * another's (docs/protocol.md §9). */
 #define NET_RRL_BITS 16
 
 /* UDP receive buffer: the default (~208 KiB) holds about 10 ms of queries

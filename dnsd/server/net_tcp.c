@@ -118,12 +118,6 @@ answer_one(struct tcp_conn *c, const uint8_t *q, size_t qlen)
 	rcu_read_unlock();
 	if (len == 0)
 		return;
-	/* TC asks the client to come back over TCP: meaningless here.  The
-	 * engine sets it only when even 65,535 bytes did not hold the
-	 * answer, which it turns into SERVFAIL; that SERVFAIL goes out
-	 * without TC (docs/protocol.md §5). */
-	if (wire_get16(w->tcp_out + 2 + 2) & WIRE_F_TC)
-		w->tcp_out[2 + 2] &= (uint8_t)~(WIRE_F_TC >> 8);
 	w->tcp_out[0] = (uint8_t)(len >> 8);
 	w->tcp_out[1] = (uint8_t)len;
 	bufferevent_write(c->bev, w->tcp_out, len + 2);

@@ -221,6 +221,26 @@ test_edns_truncation_and_tcp(void **state)
 	free(a);
 }
 
+/* An answer that does not fit even a TCP message is SERVFAIL, and TC,
+ * which asks for a retry over TCP, stays clear (issue 13, 9b). */
+static void
+test_tcp_overflow_is_servfail_without_tc(void **state)
+{
+	struct ans *a = malloc(sizeof(*a));
+	struct qopt tcp = { .tcp = 1 };
+	uint8_t pkt[512];
+	struct query_client c = { .family = 4, .addr = { 127, 0, 0, 1 }, .port = 5300 };
+	size_t n = make_query(pkt, "big.example.com", WIRE_T_TXT, &tcp);
+
+	/* a 600-byte TCP cap stands in for 64 KiB: the three TXT need more */
+	a->len = query_answer(*state, NULL, pkt, n, &c, QUERY_TCP, a->buf, 600, NULL);
+	assert_true(a->len >= 12 && a->len <= 600);
+	assert_int_equal(wire_get16(a->buf + 2) & 0xf, WIRE_RCODE_SERVFAIL);
+	assert_int_equal(wire_get16(a->buf + 2) & WIRE_F_TC, 0);
+	assert_int_equal(wire_get16(a->buf + 6), 0);
+	free(a);
+}
+
 static void
 test_protocol_errors(void **state)
 {
@@ -482,6 +502,7 @@ main(void)
 		cmocka_unit_test(test_answer_table),
 		cmocka_unit_test(test_negative_ttl_is_soa_minimum),
 		cmocka_unit_test(test_edns_truncation_and_tcp),
+		cmocka_unit_test(test_tcp_overflow_is_servfail_without_tc),
 		cmocka_unit_test(test_protocol_errors),
 		cmocka_unit_test(test_hide_version_and_identity),
 		cmocka_unit_test(test_ecs_scope),
