@@ -13,8 +13,10 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <systemd/sd-daemon.h>
 #include <urcu.h>
 
+#include "dnsd/conf/conf.h"
 #include "dnsd/ctl/ctl.h"
 #include "dnsd/health/health.h"
 #include "dnsd/server/net.h"
@@ -28,7 +30,7 @@
 
 struct opts {
 	const char *conf;
-	int check, foreground;
+	int check, foreground, reload;
 };
 
 static const char *g_conf_file;
@@ -38,9 +40,12 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-		"usage: dnsd -c FILE [--check] [--foreground]\n"
+		"usage: dnsd -c FILE [--check | --reload] [--foreground]\n"
 		"  -c, --config FILE   server config (JSON, see README)\n"
 		"      --check         validate config, zones and GeoIP database; exit 0 or 1\n"
+		"      --reload        ask the server running with FILE to reload, through its\n"
+		"                      control API; exit 0 when it serves the new files, 1 when\n"
+		"                      it refused them (the errors are printed)\n"
 		"      --foreground    do not detach from the terminal\n"
 		"  -h, --help          this text\n");
 }
@@ -51,6 +56,7 @@ parse_args(int argc, char **argv, struct opts *o)
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, 'C' },
+		{ "reload", no_argument, NULL, 'R' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -61,12 +67,13 @@ parse_args(int argc, char **argv, struct opts *o)
 		switch (ch) {
 		case 'c': o->conf = optarg; break;
 		case 'C': o->check = 1; break;
+		case 'R': o->reload = 1; break;
 		case 'f': o->foreground = 1; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
 	}
-	if (o->conf == NULL || optind != argc) {
+	if (o->conf == NULL || optind != argc || (o->check && o->reload)) {
 		usage(stderr);
 		return -1;
 	}
@@ -103,12 +110,39 @@ run_check(const char *file)
 	return 0;
 }
 
+/* `dnsd -c FILE --reload`: the control address and token come from FILE,
+ * which the running server was started with. */
+static int
+run_reload(const char *file)
+{
+	struct dnsd_err *err = calloc(1, sizeof(*err));
+	struct dnsd_conf *c = err ? conf_load(file, err) : NULL;
+	int rc = 1;
+
+	if (c == NULL) {
+		if (err)
+			dnsd_err_print(err, stderr);
+	} else {
+		rc = ctl_client_reload(c->control_listen, c->control_token, stdout) == 0 ? 0 : 1;
+	}
+	conf_free(c);
+	free(err);
+	return rc;
+}
+
 /* SIGHUP and POST /v1/reload both land here, on the main thread.  0, or
- * -EINVAL with the errors in err (the old snapshot keeps serving). */
+ * -EINVAL with the errors in err (the old snapshot keeps serving).
+ * systemd (Type=notify) hears RELOADING=1 first and READY=1 once the
+ * reload is decided, with the outcome in STATUS. */
 static int
 reload_conf(void *arg, struct dnsd_err *err)
 {
-	return reload_run(g_conf_file, g_health, err);
+	int rc;
+
+	sd_notify(0, "RELOADING=1\nSTATUS=reloading");
+	rc = reload_run(g_conf_file, g_health, err);
+	sd_notifyf(0, "READY=1\nSTATUS=%s", rc == 0 ? "serving" : "serving the previous files: the reload was refused");
+	return rc;
 }
 
 static void
@@ -123,6 +157,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		free(err);
 		return;
 	}
+	sd_notify(0, "STOPPING=1");
 	log_msg(LOG_LVL_INFO, "stop", "signal=%d", (int)sig);
 	event_base_loopbreak(base);
 }
@@ -191,6 +226,8 @@ start_when_ready(evutil_socket_t fd, short what, void *arg)
 	}
 	log_msg(LOG_LVL_INFO, "start", "version=%s zones=%zu records=%zu regions=%zu workers=%d listen=%zu",
 		DNSD_VERSION, st->nzones, st->nrecords, st->nregions, st->workers, st->nlisten);
+	/* ready only now: the first verdicts are in and every worker answers */
+	sd_notify(0, "READY=1\nSTATUS=serving");
 }
 
 static int
@@ -277,6 +314,8 @@ main(int argc, char **argv)
 		return 2;
 	if (o.check)
 		return run_check(o.conf);
+	if (o.reload)
+		return run_reload(o.conf);
 	g_conf_file = o.conf;
 	if ((err = calloc(1, sizeof(*err))) == NULL)
 		return 1;

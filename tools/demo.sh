@@ -4,7 +4,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 . "$root/tools/deps.sh"
-dnsd_install_deps
+dnsd_install_deps build	# not the test peers and fuzz toolchain
 dnsd_build "$root"
 cat <<'TXT'
 

@@ -2,18 +2,28 @@
 # Debian 12 packages dnsd builds and tests with, when any is missing.
 # One list, one place.  Idempotent: does nothing when all are present.
 
-DNSD_PACKAGES=(
-	build-essential cmake pkg-config
-	libldns-dev libevent-dev libjansson-dev libmaxminddb-dev libcmocka-dev liburcu-dev libssl-dev
-	python3 python3-jsonschema python3-dnspython
-	bind9-dnsutils ldnsutils mmdb-bin nsd gdnsd curl openssl
+# What building dnsd and running the demo need.
+DNSD_BUILD_PACKAGES=(
+	build-essential cmake pkg-config python3
+	libldns-dev libevent-dev libjansson-dev libmaxminddb-dev libcmocka-dev liburcu-dev libssl-dev libsystemd-dev
+	bind9-dnsutils curl	# the dig and curl lines the demo prints
+)
+# What the tests need on top: clients, peers for differential tests,
+# checkers, and the fuzzing toolchain.
+DNSD_TEST_PACKAGES=(
+	python3-jsonschema python3-dnspython
+	ldnsutils mmdb-bin nsd gdnsd openssl
 	python3-lxml chromium	# tests/system/sim: the map parsed as XML, the status page's screenshot
 	clang libclang-rt-14-dev	# libFuzzer for tools/fuzz.sh
 )
+DNSD_PACKAGES=("${DNSD_BUILD_PACKAGES[@]}" "${DNSD_TEST_PACKAGES[@]}")
 
+# dnsd_install_deps [build]: installs what is missing of every package
+# above, or with "build" only of DNSD_BUILD_PACKAGES (tools/demo.sh).
 dnsd_install_deps() {
-	local missing=()
-	for p in "${DNSD_PACKAGES[@]}" "$@"; do
+	local missing=() p list=("${DNSD_PACKAGES[@]}")
+	[ "${1:-}" = build ] && list=("${DNSD_BUILD_PACKAGES[@]}")
+	for p in "${list[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
@@ -21,11 +31,24 @@ dnsd_install_deps() {
 	local sudo=""
 	[ "$(id -u)" -eq 0 ] || sudo="sudo"
 	$sudo apt-get update -q
-	# packaged daemons (nsd) must not start on install: tests start their own
-	printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
-	$sudo chmod +x /usr/sbin/policy-rc.d
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
-	$sudo rm -f /usr/sbin/policy-rc.d
+	# packaged daemons (nsd) must not start on install: tests start their
+	# own.  A policy-rc.d already in place is the machine's: put it back.
+	local saved="" policy=${DNSD_POLICY_RC:-/usr/sbin/policy-rc.d}	# a test points it elsewhere
+	if [ -e "$policy" ]; then
+		saved=$(mktemp)
+		$sudo cp -p "$policy" "$saved"
+	fi
+	printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+	$sudo chmod +x "$policy"
+	local rc=0
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" || rc=$?
+	if [ -n "$saved" ]; then
+		$sudo cp -p "$saved" "$policy"
+		$sudo rm -f "$saved"
+	else
+		$sudo rm -f "$policy"
+	fi
+	return "$rc"
 }
 
 dnsd_build() {

@@ -8,6 +8,7 @@
 #define DNSD_CTL_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include <event2/event.h>
 
@@ -31,6 +32,13 @@ struct ctl;
 struct ctl *ctl_new(const struct ctl_init *in, struct dnsd_err *err);
 /* Closes the listener and any open connection.  Accepts NULL. */
 void ctl_free(struct ctl *c);
+
+/* Asks the server whose control API listens on listen ("ADDR:PORT") to
+ * reload, with the bearer token, and writes its JSON reply to out.  0 when
+ * it answered 200; -EINVAL when it refused the new files (422, or 401/403
+ * for the token); -EIO when nothing answered.  Blocks up to two minutes;
+ * for `dnsd --reload`, never inside the server. */
+int ctl_client_reload(const char *listen, const char *token, FILE *out);
 
 /* --- request pieces, exposed for tests and fuzzing ------------------------ */
 

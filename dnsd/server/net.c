@@ -36,6 +36,24 @@
  * the kernel rather than being refused. */
 #define NET_TCP_BACKLOG 256
 
+/* Without root (or CAP_NET_ADMIN) the kernel caps the buffer at
+ * net.core.rmem_max, silently: say so once, with the fix. */
+static void
+warn_small_rcvbuf(int fd, const struct conf_addr *a)
+{
+	static int warned;
+	int got = 0;
+	socklen_t len = sizeof(got);
+
+	/* the kernel reports twice what it grants, for its own bookkeeping */
+	if (warned || getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len) < 0 || got / 2 >= NET_UDP_RCVBUF)
+		return;
+	warned = 1;
+	log_msg(LOG_LVL_WARNING, "udp_buffer",
+		"listen=%s want=%d got=%d msg=\"receive buffer capped by net.core.rmem_max: set sysctl net.core.rmem_max=%d\"",
+		a->text, NET_UDP_RCVBUF, got / 2, NET_UDP_RCVBUF);
+}
+
 static int
 open_socket(const struct conf_addr *a, int type, struct dnsd_err *err)
 {
@@ -52,6 +70,7 @@ open_socket(const struct conf_addr *a, int type, struct dnsd_err *err)
 
 		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
 			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+		warn_small_rcvbuf(fd, a);
 	}
 	/* every worker binds the same address; the kernel spreads packets */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) < 0 ||
