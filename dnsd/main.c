@@ -80,16 +80,6 @@ parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-static size_t
-count_records(const struct snap *s)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < s->zones.nzones; i++)
-		n += s->zones.zones[i]->nrecords;
-	return n;
-}
-
 static int
 run_check(const char *file)
 {
@@ -104,7 +94,7 @@ run_check(const char *file)
 	for (size_t i = 0; i < s->zones.nzones; i++)
 		zload_describe_pins(s->zones.zones[i], s->conf, stdout);
 	printf("%s: ok, %zu zones, %zu records, %zu regions\n", file, s->zones.nzones,
-	       count_records(s), s->conf->nregions);
+	       snap_record_count(s), s->conf->nregions);
 	snap_free(s);
 	free(err);
 	return 0;
@@ -240,7 +230,7 @@ serve(struct snap *first, int foreground)
 	struct timeval poll = { 0, START_POLL_US };
 	struct ctl *ctl = NULL;
 	struct net *net;
-	struct starter st = { .nzones = first->zones.nzones, .nrecords = count_records(first),
+	struct starter st = { .nzones = first->zones.nzones, .nrecords = snap_record_count(first),
 			      .nregions = first->conf->nregions, .workers = first->conf->workers,
 			      .nlisten = first->conf->nlisten };
 	int rc = 1;

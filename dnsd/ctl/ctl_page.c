@@ -84,19 +84,6 @@ serving(void)
 	return s;
 }
 
-static void
-html(FILE *out, const char *s)
-{
-	for (; s != NULL && *s; s++)
-		switch (*s) {
-		case '<': fputs("&lt;", out); break;
-		case '>': fputs("&gt;", out); break;
-		case '&': fputs("&amp;", out); break;
-		case '"': fputs("&quot;", out); break;
-		default: fputc(*s, out);
-		}
-}
-
 /* The geo name called name (final dot optional), or the first one when
  * name is NULL; NULL when there is none. */
 static const struct zone_geo *
@@ -219,13 +206,13 @@ page_regions(FILE *out, const struct snap *s)
 		uint32_t w = s->words ? health_words_region(s->words, s->region_slot[r]) : 0;
 		int pin = geo_region_pin(c->geo, (int)r);
 		fprintf(out, "<tr><td><span class=\"chip\" style=\"background:%s\"></span>", sim_colour((int)r));
-		html(out, c->regions[r].name);
+		sim_xml_text(out, c->regions[r].name);
 		fputs("</td><td>", out);
-		html(out, pin >= 0 ? geo_pin_name(c->geo, pin) : "-");
+		sim_xml_text(out, pin >= 0 ? geo_pin_name(c->geo, pin) : "-");
 		for (int f = 0; f < 2; f++)
 			fprintf(out, "</td><td class=\"%s\">%s", family_state(s, r, w, f), family_state(s, r, w, f));
 		fprintf(out, "</td><td>%s</td><td>", health_force_name(HEALTH_WORD_FORCE(w)));
-		html(out, c->regions[r].check >= 0 ? c->checks[c->regions[r].check].name : "none");
+		sim_xml_text(out, c->regions[r].check >= 0 ? c->checks[c->regions[r].check].name : "none");
 		fputs("</td></tr>\n", out);
 	}
 	fputs("</table>\n", out);
@@ -252,9 +239,9 @@ page_endpoints(FILE *out, const struct snap *s, struct health *h)
 				strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
 			}
 			fputs("<tr><td>", out);
-			html(out, c->regions[r].endpoints[e].text);
+			sim_xml_text(out, c->regions[r].endpoints[e].text);
 			fputs("</td><td>", out);
-			html(out, c->regions[r].name);
+			sim_xml_text(out, c->regions[r].name);
 			fprintf(out, "</td><td class=\"%s\">%s</td><td>%s</td><td>%s</td><td>", st, st,
 				in.has_check ? health_state_name(in.state) : "none", health_force_name(in.force));
 			if (in.rtt >= 0)
@@ -262,7 +249,7 @@ page_endpoints(FILE *out, const struct snap *s, struct health *h)
 			else
 				fputs("-", out);
 			fputs("</td><td>", out);
-			html(out, in.error[0] ? in.error : "-");
+			sim_xml_text(out, in.error[0] ? in.error : "-");
 			fprintf(out, "</td><td>%s</td></tr>\n", when);
 		}
 	fputs("</table>\n", out);
@@ -286,13 +273,13 @@ page_map(FILE *out, struct evhttp_request *req, const struct snap *s)
 		for (int f = 0; f < 2; f++) {
 			int on = s->geo[i] == g && f == fam;
 			fprintf(out, "%s<a href=\"/?name=", on ? "<b>" : "");
-			html(out, s->geo[i]->name);
+			sim_xml_text(out, s->geo[i]->name);
 			fprintf(out, "&amp;family=%s\">", f ? "AAAA" : "A");
-			html(out, s->geo[i]->name);
+			sim_xml_text(out, s->geo[i]->name);
 			fprintf(out, " %s</a>%s ", f ? "AAAA" : "A", on ? "</b>" : "");
 		}
 	fputs("</p>\n<img class=\"map\" alt=\"routing map\" src=\"/v1/map.svg?name=", out);
-	html(out, g->name);
+	sim_xml_text(out, g->name);
 	fprintf(out, "&amp;family=%s\">\n", fam ? "AAAA" : "A");
 }
 
@@ -321,7 +308,7 @@ get_page(struct evhttp_request *req, struct health *h)
 	strftime(loaded, sizeof(loaded), "%Y-%m-%d %H:%M:%S UTC", &tm);
 	fprintf(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 		"<meta http-equiv=\"refresh\" content=\"%d\">\n<title>dnsd ", PAGE_REFRESH);
-	html(out, s->conf->identity);
+	sim_xml_text(out, s->conf->identity);
 	fputs("</title>\n<style>body{font-family:sans-serif;margin:1.5em;color:#222}"
 	      "table{border-collapse:collapse;margin-bottom:1em}td,th{border:1px solid #ccd;padding:3px 8px;"
 	      "text-align:left;font-size:14px}th{background:#eef}.up{color:#176e2a;font-weight:bold}"
@@ -329,7 +316,7 @@ get_page(struct evhttp_request *req, struct health *h)
 	      ".chip{display:inline-block;width:12px;height:12px;margin-right:6px;vertical-align:-1px;"
 	      "border:1px solid #888}.map{width:100%;max-width:760px;border:1px solid #ccd}"
 	      ".names a{margin-right:.6em}</style>\n</head><body>\n<h1>dnsd ", out);
-	html(out, s->conf->identity);
+	sim_xml_text(out, s->conf->identity);
 	fprintf(out, "</h1>\n<p>Config generation %llu, loaded %s; health %s. Read-only: refreshes every %d s. "
 		"Forced states and reloads go through the control API with a token.</p>\n",
 		(unsigned long long)s->generation, loaded,

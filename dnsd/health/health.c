@@ -1094,61 +1094,74 @@ health_ready(const struct health *h)
 
 /* Forced states are written to the state file first and applied only
  * when that worked, so a state the API accepted survives a restart and
- * one it refused never served (docs/health.md). */
-int
-health_force_region(struct health *h, const char *region, enum health_force f)
+ * one it refused never served (docs/health.md §5, §8).  Saves, then
+ * applies, one forced state; mu and file_mu held.  slot is -1 for a name
+ * the config applied last does not have. */
+static int
+force_slot(struct health *h, enum health_saved_kind kind, long slot, enum health_force f)
 {
-	struct force_change chg = { .kind = HEALTH_SAVED_REGION, .force = f };
+	struct force_change chg = { .kind = kind, .force = f, .slot = (uint32_t)slot };
+	int rc;
+
+	if (slot < 0)
+		return -ENOENT;
+	if ((rc = save_change(h, &chg)) < 0)
+		return rc;
+	if (kind == HEALTH_SAVED_REGION) {
+		h->region[slot].force = f;
+		publish_region(h, (uint32_t)slot);
+	} else {
+		h->ep[slot].force = f;
+		publish_ep(h, (uint32_t)slot);
+		publish_regions_of(h, (uint32_t)slot);
+	}
+	return 0;
+}
+
+/* The active slot of a region or endpoint name, or -1; mu held. */
+static long
+active_slot(const struct health *h, enum health_saved_kind kind, const char *name)
+{
+	uint8_t addr[16];
+	int family;
 	long s;
+
+	if (kind == HEALTH_SAVED_REGION) {
+		s = find_region(h, name);
+		return s >= 0 && h->region[s].active ? s : -1;
+	}
+	if (parse_addr(name, &family, addr) < 0)
+		return -1;
+	s = find_ep(h, family, addr);
+	return s >= 0 && h->ep[s].active ? s : -1;
+}
+
+static int
+force(struct health *h, enum health_saved_kind kind, const char *name, enum health_force f)
+{
 	int rc;
 
 	pthread_mutex_lock(&h->file_mu);
 	pthread_mutex_lock(&h->mu);
-	if ((s = find_region(h, region)) < 0 || !h->region[s].active) {
-		rc = -ENOENT;
-		goto out;
-	}
-	chg.slot = (uint32_t)s;
-	if ((rc = save_change(h, &chg)) < 0)
-		goto out;
-	h->region[s].force = f;
-	publish_region(h, (uint32_t)s);
-out:
+	rc = force_slot(h, kind, active_slot(h, kind, name), f);
 	pthread_mutex_unlock(&h->mu);
 	pthread_mutex_unlock(&h->file_mu);
 	if (rc == 0)
-		log_msg(LOG_LVL_INFO, "force", "region=%s forced=%s", region, health_force_name(f));
+		log_msg(LOG_LVL_INFO, "force", "%s=%s forced=%s",
+			kind == HEALTH_SAVED_REGION ? "region" : "endpoint", name, health_force_name(f));
 	return rc;
+}
+
+int
+health_force_region(struct health *h, const char *region, enum health_force f)
+{
+	return force(h, HEALTH_SAVED_REGION, region, f);
 }
 
 int
 health_force_endpoint(struct health *h, const char *address, enum health_force f)
 {
-	struct force_change chg = { .kind = HEALTH_SAVED_ENDPOINT, .force = f };
-	uint8_t addr[16];
-	int family, rc;
-	long s;
-
-	if (parse_addr(address, &family, addr) < 0)
-		return -ENOENT;
-	pthread_mutex_lock(&h->file_mu);
-	pthread_mutex_lock(&h->mu);
-	if ((s = find_ep(h, family, addr)) < 0 || !h->ep[s].active) {
-		rc = -ENOENT;
-		goto out;
-	}
-	chg.slot = (uint32_t)s;
-	if ((rc = save_change(h, &chg)) < 0)
-		goto out;
-	h->ep[s].force = f;
-	publish_ep(h, (uint32_t)s);
-	publish_regions_of(h, (uint32_t)s);
-out:
-	pthread_mutex_unlock(&h->mu);
-	pthread_mutex_unlock(&h->file_mu);
-	if (rc == 0)
-		log_msg(LOG_LVL_INFO, "force", "endpoint=%s forced=%s", address, health_force_name(f));
-	return rc;
+	return force(h, HEALTH_SAVED_ENDPOINT, address, f);
 }
 
 /* --- a given state, for tools ---------------------------------------------- */

@@ -125,16 +125,6 @@ reload_publish(struct snap *s, struct health *h, struct dnsd_err *err)
 	return 0;
 }
 
-static size_t
-count_records(const struct snap *s)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < s->zones.nzones; i++)
-		n += s->zones.zones[i]->nrecords;
-	return n;
-}
-
 static void
 log_errors(const struct dnsd_err *err)
 {
@@ -153,7 +143,7 @@ reload_run(const char *conf_file, struct health *h, struct dnsd_err *err)
 
 	if (next != NULL) {
 		nzones = next->zones.nzones;
-		nrecords = count_records(next);
+		nrecords = snap_record_count(next);
 	}
 	if (next == NULL || reload_publish(next, h, err) < 0) {
 		log_errors(err);

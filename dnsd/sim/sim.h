@@ -202,5 +202,8 @@ int sim_svg(const struct sim_result *r, const struct sim_sel *sel, const struct 
 /* The colour regions, SERVFAIL/NODATA and countries without data get on
  * the map, "#rrggbb": region r (index) or -1 no answer, -2 no data. */
 const char *sim_colour(int region);
+/* Writes s (NULL: nothing) with <, >, & and " escaped, for XML and HTML
+ * text and attribute values. */
+void sim_xml_text(FILE *out, const char *s);
 
 #endif

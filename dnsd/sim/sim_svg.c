@@ -43,10 +43,10 @@ sim_colour(int region)
 	return palette[region % (int)(sizeof(palette) / sizeof(palette[0]))];
 }
 
-static void
-xml_text(FILE *out, const char *s)
+void
+sim_xml_text(FILE *out, const char *s)
 {
-	for (; *s; s++)
+	for (; s != NULL && *s; s++)
 		switch (*s) {
 		case '<': fputs("&lt;", out); break;
 		case '>': fputs("&gt;", out); break;
@@ -105,7 +105,7 @@ shape_open(FILE *out, const struct sim_result *r, const struct country *c, const
 	fprintf(out, " id=\"%s-%s\" fill=\"%s\"", st ? "after" : "now", cc, fill_of(r, c, st));
 	if (c->has_data && c->main[st] >= 0) {
 		fputs(" data-answer=\"", out);
-		xml_text(out, sim_outcome_label(r->space->snap->conf->geo, &r->outcomes[c->main[st]], a, sizeof(a)));
+		sim_xml_text(out, sim_outcome_label(r->space->snap->conf->geo, &r->outcomes[c->main[st]], a, sizeof(a)));
 		fputc('"', out);
 	}
 	if (st == 1 && c->moved > 0)
@@ -114,10 +114,10 @@ shape_open(FILE *out, const struct sim_result *r, const struct country *c, const
 	fputs(cc, out);
 	if (c->has_data && c->main[0] >= 0) {
 		fputs(": ", out);
-		xml_text(out, sim_outcome_label(r->space->snap->conf->geo, &r->outcomes[c->main[0]], a, sizeof(a)));
+		sim_xml_text(out, sim_outcome_label(r->space->snap->conf->geo, &r->outcomes[c->main[0]], a, sizeof(a)));
 		if (r->has_after && c->moved > 0) {
 			fputs(" -&gt; ", out);
-			xml_text(out, sim_outcome_label(r->space->snap->conf->geo, &r->outcomes[c->main[1]], b,
+			sim_xml_text(out, sim_outcome_label(r->space->snap->conf->geo, &r->outcomes[c->main[1]], b,
 							sizeof(b)));
 			fprintf(out, " (%.0f%% moves)", 100 * c->moved);
 		}
@@ -193,7 +193,7 @@ draw_panel(FILE *out, const struct sim_result *r, const struct country *cs, int 
 	   const char *caption)
 {
 	fprintf(out, "<text x=\"%d\" y=\"%d\" class=\"caption\">", x, y - 6);
-	xml_text(out, caption);
+	sim_xml_text(out, caption);
 	fputs("</text>\n", out);
 	fprintf(out, "<g transform=\"translate(%d %d)\" clip-path=\"url(#panel)\">\n", x, y);
 	fprintf(out, "<rect width=\"%d\" height=\"%d\" class=\"sea\"/>\n", PANEL_W, PANEL_H);
@@ -219,11 +219,11 @@ static void
 scenario_text(FILE *out, const struct sim_meta *meta)
 {
 	fputs("health: ", out);
-	xml_text(out, meta->health);
+	sim_xml_text(out, meta->health);
 	fputs("; scenario: ", out);
 	for (size_t i = 0; i < meta->nchanges; i++) {
 		fputs(i ? ", " : "", out);
-		xml_text(out, meta->changes[i]);
+		sim_xml_text(out, meta->changes[i]);
 	}
 	if (meta->nchanges == 0)
 		fputs("none", out);
@@ -280,7 +280,7 @@ draw_legend(FILE *out, const struct sim_result *r, const struct country *cs, int
 			fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"14\" fill=\"%s\" class=\"swatch\"/>",
 				x - w, yy, sim_colour(k == -2 ? -2 : k == (long)nr ? -1 : (int)k));
 		fprintf(out, "<text x=\"%d\" y=\"%d\">", x - w + 20, yy + 12);
-		xml_text(out, text);
+		sim_xml_text(out, text);
 		fputs("</text>\n", out);
 	}
 	return y + (row + 1) * LEGEND_ROW;
@@ -306,9 +306,9 @@ moved_list(FILE *out, const struct sim_result *r, const struct country *cs, int 
 			fputs("; ", out);
 		}
 		fprintf(out, "%c%c ", 'A' + i / 26, 'A' + i % 26);
-		xml_text(out, sim_outcome_label(m, &r->outcomes[cs[i].main[0]], a, sizeof(a)));
+		sim_xml_text(out, sim_outcome_label(m, &r->outcomes[cs[i].main[0]], a, sizeof(a)));
 		fputs(" -&gt; ", out);
-		xml_text(out, sim_outcome_label(m, &r->outcomes[cs[i].main[1]], b, sizeof(b)));
+		sim_xml_text(out, sim_outcome_label(m, &r->outcomes[cs[i].main[1]], b, sizeof(b)));
 		fprintf(out, " %.0f%%", 100 * cs[i].moved);
 		n++;
 	}
@@ -350,7 +350,7 @@ sim_svg(const struct sim_result *r, const struct sim_sel *sel, const struct sim_
 		PANEL_W, PANEL_H);
 	fprintf(out, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", width, height);
 	fprintf(out, "<text x=\"%d\" y=\"26\" class=\"title\">", MARGIN);
-	xml_text(out, sel->g->name);
+	sim_xml_text(out, sel->g->name);
 	fprintf(out, " %s: who is answered by which region</text>\n", fam[sel->fam]);
 	fprintf(out, "<text x=\"%d\" y=\"48\">", MARGIN);
 	scenario_text(out, meta);

@@ -140,6 +140,16 @@ fail:
 	return NULL;
 }
 
+size_t
+snap_record_count(const struct snap *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->zones.nzones; i++)
+		n += s->zones.zones[i]->nrecords;
+	return n;
+}
+
 void
 snap_free(struct snap *s)
 {

@@ -45,6 +45,8 @@ struct health_words;
  * prepared and no health checker knows it. */
 struct snap *snap_load(const char *conf_file, struct dnsd_err *err);
 void snap_free(struct snap *s);		/* accepts NULL */
+/* Records in every zone of s, for start-up, reload and --check lines. */
+size_t snap_record_count(const struct snap *s);
 
 /* The answer counters of worker w for geo name id (nregions of them), or
  * NULL when w is outside the snapshot's worker count. */

@@ -2,7 +2,7 @@
  * test_geo_noalloc.c -- geo_locate() and geo_decide() never allocate
  * (docs/performance.md): 10,000 located decisions with malloc, calloc and realloc
  * counted.  The counters replace glibc's entry points in this binary, so
- * they also see libmaxminddb's calls; skipped under ASan, which owns them.
+ * they also see libmaxminddb's calls (tests/unit/alloc_count.h).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,46 +11,7 @@
 
 #include "test_geo_util.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define GEO_COUNT_ALLOC 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define GEO_COUNT_ALLOC 0
-#endif
-#endif
-#ifndef GEO_COUNT_ALLOC
-#define GEO_COUNT_ALLOC 1
-#endif
-
-static int counting;
-static unsigned long allocs;
-
-#if GEO_COUNT_ALLOC
-extern void *__libc_malloc(size_t n);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *p, size_t n);
-
-void *
-malloc(size_t n)
-{
-	allocs += counting;
-	return __libc_malloc(n);
-}
-
-void *
-calloc(size_t n, size_t size)
-{
-	allocs += counting;
-	return __libc_calloc(n, size);
-}
-
-void *
-realloc(void *p, size_t n)
-{
-	allocs += counting;
-	return __libc_realloc(p, n);
-}
-#endif
+#include "tests/unit/alloc_count.h"
 
 static const char *const clients[] = {
 	"2.0.1.7", "2.0.200.1", "10.20.5.1", "10.30.1.1", "10.99.0.1", "11.0.0.1", "12.3.4.5",
@@ -67,8 +28,6 @@ test_locate_and_decide_never_allocate(void **state)
 	char dir[] = "/tmp/geo-noalloc-XXXXXX", db[512], err[256], cmd[600];
 	int eu;
 
-	if (!GEO_COUNT_ALLOC)
-		fail_msg("built with AddressSanitizer: allocations cannot be counted (tests/unit/CMakeLists.txt leaves this test out of such builds)");
 	m = geo_model_new();
 	assert_non_null(mkdtemp(dir));
 	assert_int_equal(tbuild_mmdb(dir, "geo_networks.csv", "city", "city.mmdb", db, sizeof(db)), 0);
@@ -82,7 +41,7 @@ test_locate_and_decide_never_allocate(void **state)
 	a = taddr("10.20.0.0/16");
 	assert_int_equal(geo_network_add(m, &a, "DE", -1), 0);
 
-	counting = 1;
+	alloc_counting = 1;
 	for (int i = 0; i < 10000; i++) {
 		struct geo_addr c = taddr(clients[i % (sizeof(clients) / sizeof(clients[0]))]);
 		struct geo_location loc;
@@ -91,8 +50,8 @@ test_locate_and_decide_never_allocate(void **state)
 		geo_locate(m, &c, &loc);
 		geo_decide(m, &n, &loc, i % 2 ? GEO_FAM_AAAA : GEO_FAM_A, &v, &d);
 	}
-	counting = 0;
-	assert_int_equal(allocs, 0);
+	alloc_counting = 0;
+	assert_int_equal(alloc_count, 0);
 
 	geo_model_free(m);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

@@ -31,49 +31,7 @@
 #include "dnsd/server/rrl.h"
 #include "geo/latency.h"
 
-static int g_counting;
-static unsigned long g_allocs;
-
-extern void *__libc_malloc(size_t n);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *p, size_t n);
-extern void *__libc_memalign(size_t align, size_t n);
-
-void *
-malloc(size_t n)
-{
-	g_allocs += g_counting;
-	return __libc_malloc(n);
-}
-
-void *
-calloc(size_t n, size_t size)
-{
-	g_allocs += g_counting;
-	return __libc_calloc(n, size);
-}
-
-void *
-realloc(void *p, size_t n)
-{
-	g_allocs += g_counting;
-	return __libc_realloc(p, n);
-}
-
-void *
-aligned_alloc(size_t align, size_t n)
-{
-	g_allocs += g_counting;
-	return __libc_memalign(align, n);
-}
-
-int
-posix_memalign(void **out, size_t align, size_t n)
-{
-	g_allocs += g_counting;
-	*out = __libc_memalign(align, n);
-	return *out ? 0 : ENOMEM;
-}
+#include "tests/unit/alloc_count.h"
 
 struct fixture {
 	char dir[64];
@@ -282,11 +240,11 @@ test_hot_path_allocates_nothing(void **state)
 	int rounds = 10000 / (int)(sizeof(queries) / sizeof(queries[0])) + 1;
 
 	ask_all(fx, &client, 1);	/* first touches (lazy libc state, the RRL table) */
-	g_allocs = 0;
-	g_counting = 1;
+	alloc_count = 0;
+	alloc_counting = 1;
 	ask_all(fx, &client, rounds);
-	g_counting = 0;
-	assert_int_equal(g_allocs, 0);
+	alloc_counting = 0;
+	assert_int_equal(alloc_count, 0);
 	assert_true(fx->metrics->queries[0][0][0] > 0);	/* the metrics were written */
 }
 
@@ -297,12 +255,12 @@ test_counter_sees_library_allocations(void **state)
 {
 	json_t *o;
 
-	g_allocs = 0;
-	g_counting = 1;
+	alloc_count = 0;
+	alloc_counting = 1;
 	o = json_pack("{s:i}", "a", 1);
-	g_counting = 0;
+	alloc_counting = 0;
 	json_decref(o);
-	assert_true(g_allocs > 0);
+	assert_true(alloc_count > 0);
 }
 
 int
