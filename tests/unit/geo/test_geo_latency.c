@@ -27,35 +27,13 @@
 #define LAT_COUNT_ALLOC 1
 #endif
 
-static int counting;
-static unsigned long allocs;
-
+/* Counted allocations where they can be counted (not under ASan, which
+ * owns malloc); the rest of this test runs in every build. */
 #if LAT_COUNT_ALLOC
-/* Counted replacements for this binary; see test_geo_noalloc.c. */
-extern void *__libc_malloc(size_t n);
-extern void *__libc_calloc(size_t n, size_t size);
-extern void *__libc_realloc(void *p, size_t n);
-
-void *
-malloc(size_t n)
-{
-	allocs += counting;
-	return __libc_malloc(n);
-}
-
-void *
-calloc(size_t n, size_t size)
-{
-	allocs += counting;
-	return __libc_calloc(n, size);
-}
-
-void *
-realloc(void *p, size_t n)
-{
-	allocs += counting;
-	return __libc_realloc(p, n);
-}
+#include "tests/unit/alloc_count.h"
+#else
+static int alloc_counting;
+static unsigned long alloc_count;
 #endif
 
 enum { US_EAST, EU_WEST, EU_CENTRAL, AP_SOUTHEAST, NREGIONS };
@@ -788,7 +766,7 @@ test_100k_prefixes_lookup_fast_without_allocation(void **state)
 	print_message("reports: %.0f ns each; publish of %d: %.1f ms\n",
 		      (t1 - t0) / (NV4 + NV6) * 1e9, NV4 + NV6, (t2 - t1) * 1e3);
 
-	counting = 1;
+	alloc_counting = 1;
 	t0 = mono();
 	for (unsigned long i = 0; i < NLOOKUPS; i++) {
 		struct geo_addr c = {.family = i % 5 ? 4 : 6};
@@ -818,12 +796,12 @@ test_100k_prefixes_lookup_fast_without_allocation(void **state)
 		}
 	}
 	t1 = mono();
-	counting = 0;
+	alloc_counting = 0;
 	print_message("lookups: %.0f ns each over %d prefixes (%lu hits of %d)\n",
 		      (t1 - t0) / NLOOKUPS * 1e9, NV4 + NV6, hits, NLOOKUPS);
 	assert_true(hits > NLOOKUPS / 4 && hits < NLOOKUPS * 3 / 4);
 	if (LAT_COUNT_ALLOC)
-		assert_int_equal(allocs, 0);
+		assert_int_equal(alloc_count, 0);
 	else
 		print_message("allocations not counted under ASan\n");
 	geo_rtt_table_free(tab);
