@@ -4,7 +4,6 @@
  * getters are read-only and safe from workers.  Only construction
  * allocates (the networks arrays).
  */
-#include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +28,10 @@ geo_model_free(struct geo_model *m)
 	if (m == NULL)
 		return;
 	geo_geoip_close(m);
-	free(m->nets[0].v);
-	free(m->nets[1].v);
+	for (int f = 0; f < 2; f++) {
+		free(m->nets[f].v);
+		free(m->nets[f].keys);
+	}
 	free(m);
 }
 
@@ -118,66 +119,22 @@ geo_addr_bits(const struct geo_addr *a)
 	return a->family == 4 ? 32 : 128;
 }
 
-/* Number of leading bits a and b share, at most max. */
-unsigned
-geo_addr_common(const struct geo_addr *a, const struct geo_addr *b, unsigned max)
-{
-	unsigned n = 0;
-
-	for (unsigned i = 0; n < max; i++, n += 8) {
-		uint8_t x = a->bytes[i] ^ b->bytes[i];
-
-		if (x != 0) {
-			while (!(x & 0x80)) {
-				x <<= 1;
-				n++;
-			}
-			break;
-		}
-	}
-	return n < max ? n : max;
-}
-
-/* The address as two host-order words, and the prefix as a mask over
- * them: a few word operations instead of a loop over 128 bits. */
-static void
-addr_words(const struct geo_addr *a, uint64_t w[2])
-{
-	memcpy(w, a->bytes, 16);
-	w[0] = be64toh(w[0]);
-	w[1] = be64toh(w[1]);
-}
-
-static void
-prefix_mask(unsigned prefix, uint64_t mask[2])
-{
-	mask[0] = prefix == 0 ? 0 : prefix >= 64 ? UINT64_MAX : UINT64_MAX << (64 - prefix);
-	mask[1] = prefix <= 64 ? 0 : prefix >= 128 ? UINT64_MAX : UINT64_MAX << (128 - prefix);
-}
-
 int
 geo_addr_is_valid(const struct geo_addr *a)
 {
-	uint64_t w[2], mask[2];
+	struct geo_key k;
 
 	if (a == NULL || (a->family != 4 && a->family != 6) || a->prefix > geo_addr_bits(a))
 		return 0;
 	/* All 128 bits: an IPv4 address keeps bytes[4..15] zero too. */
-	addr_words(a, w);
-	prefix_mask(a->prefix, mask);
-	return ((w[0] & ~mask[0]) | (w[1] & ~mask[1])) == 0;
+	k = geo_key_of(a->bytes);
+	return geo_key_cmp(geo_key_mask(k, a->prefix), k) == 0;
 }
 
 void
 geo_addr_truncate(struct geo_addr *a, unsigned prefix)
 {
-	uint64_t w[2], mask[2];
-
-	addr_words(a, w);
-	prefix_mask(prefix, mask);
-	w[0] = htobe64(w[0] & mask[0]);
-	w[1] = htobe64(w[1] & mask[1]);
-	memcpy(a->bytes, w, 16);
+	geo_key_bytes(geo_key_mask(geo_key_of(a->bytes), prefix), a->bytes);
 	a->prefix = prefix;
 }
 
@@ -211,22 +168,100 @@ int
 geo_network_add(struct geo_model *m, const struct geo_addr *net, const char *country, int region)
 {
 	int has_cc = country != NULL && country[0] != '\0';
-	struct geo_nets *t;
 	struct geo_net e = {.region = -1};
+	int rc;
 
 	if (!geo_addr_is_valid(net) || has_cc == (region >= 0))
 		return -EINVAL;
 	if ((has_cc && geo_country_get(country) == NULL) || (region >= 0 && (size_t)region >= m->nregions))
 		return -EINVAL;
-	t = &m->nets[net->family == 6];
-	for (size_t i = 0; i < t->n; i++)
-		if (t->v[i].net.prefix == net->prefix && memcmp(t->v[i].net.bytes, net->bytes, 16) == 0)
-			return -EEXIST;
+	/* Repeats are found by geo_model_finish(), in one sort. */
 	e.net = *net;
 	if (has_cc)
 		place_country(&e.place, country);
 	e.region = region;
-	return nets_push(t, &e);
+	e.nth = m->nnets;
+	if ((rc = nets_push(&m->nets[net->family == 6], &e)) == 0)
+		m->nnets++;
+	return rc;
+}
+
+/* The index's order (docs/routing.md §8): longest prefix first, then by
+ * address; a prefix added twice sorts its copies in the order added. */
+static int
+net_cmp(const void *pa, const void *pb)
+{
+	const struct geo_net *a = pa, *b = pb;
+	int c;
+
+	if (a->net.prefix != b->net.prefix)
+		return a->net.prefix > b->net.prefix ? -1 : 1;
+	if ((c = memcmp(a->net.bytes, b->net.bytes, 16)) != 0)
+		return c;
+	return (a->nth > b->nth) - (a->nth < b->nth);
+}
+
+static int
+nth_cmp(const void *pa, const void *pb)
+{
+	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+
+	return (a > b) - (a < b);
+}
+
+/* Sorts t, drops every repeat (keeping the first added, as a refused
+ * add would have), collecting its nth into dups, and builds the prefix
+ * set over the rest: a set's runs hold each prefix once. */
+static int
+nets_index(struct geo_nets *t, size_t *dups, size_t *ndups)
+{
+	struct geo_key *keys;
+	size_t w = 0;
+
+	memset(&t->set, 0, sizeof(t->set));
+	free(t->keys);
+	t->keys = NULL;
+	if (t->n == 0)
+		return 0;
+	if ((keys = malloc(t->n * sizeof(*keys))) == NULL)
+		return -ENOMEM;
+	qsort(t->v, t->n, sizeof(*t->v), net_cmp);
+	for (size_t i = 0; i < t->n; i++) {
+		struct geo_key k = geo_key_of(t->v[i].net.bytes);
+
+		if (w > 0 && t->v[i].net.prefix == t->v[w - 1].net.prefix && geo_key_cmp(k, keys[w - 1]) == 0) {
+			dups[(*ndups)++] = t->v[i].nth;
+			continue;
+		}
+		t->v[w] = t->v[i];
+		keys[w] = k;
+		geo_prefix_set_add(&t->set, w, t->v[w].net.prefix);
+		w++;
+	}
+	t->n = w;
+	t->keys = keys;
+	t->set.keys = keys;
+	return 0;
+}
+
+int
+geo_model_finish(struct geo_model *m, void (*dup)(void *arg, size_t nth), void *arg)
+{
+	size_t *dups, ndups = 0;
+	int rc = 0;
+
+	if ((dups = malloc((m->nnets ? m->nnets : 1) * sizeof(*dups))) == NULL)
+		return -ENOMEM;
+	for (int f = 0; f < 2 && rc == 0; f++)
+		rc = nets_index(&m->nets[f], dups, &ndups);
+	if (rc == 0 && ndups > 0) {
+		qsort(dups, ndups, sizeof(*dups), nth_cmp);
+		for (size_t i = 0; i < ndups && dup != NULL; i++)
+			dup(arg, dups[i]);
+		rc = -EEXIST;
+	}
+	free(dups);
+	return rc;
 }
 
 int

@@ -106,8 +106,24 @@ int geo_pin_add_continent(struct geo_model *m, int pin, const char *continent);
 /* Returns the region index, -EEXIST duplicate, -ENOSPC, -EINVAL bad pin. */
 int geo_region_add(struct geo_model *m, const char *name, double lat, double lon, int pin);
 /* A networks override: exactly one of country ("DE") or region (>= 0).
- * -EINVAL bad country/region, -EEXIST the same prefix twice. */
+ * 0, -EINVAL bad country/region, -ENOMEM.  The same prefix twice is
+ * found by geo_model_finish(). */
 int geo_network_add(struct geo_model *m, const struct geo_addr *net, const char *country, int region);
+/*
+ * Ends construction: builds the networks overrides' longest-prefix index
+ * (docs/routing.md §3, §8), which geo_locate() reads and which a query
+ * cannot build, since it must not allocate.  Call it after the last
+ * geo_network_add() and before the first geo_locate(); geo_locate() does
+ * not see networks added since.  Calling it again (after more adds)
+ * rebuilds the index.  O(n log n) in the networks.
+ *
+ * Returns 0, -ENOMEM (the model holds no overrides then), or -EEXIST when
+ * a prefix was added more than once: then dup(arg, nth), when dup is not
+ * NULL, is called for each repeat, in the order added, nth counting the
+ * successful geo_network_add() calls before it from 0; the first of each
+ * prefix stays in the model and the repeats are dropped.
+ */
+int geo_model_finish(struct geo_model *m, void (*dup)(void *arg, size_t nth), void *arg);
 /* Opens and verifies a MaxMind DB (City or Country layout).  On failure
  * returns negative and writes a one-line reason into err: -ENOENT/-EIO
  * cannot open, -ENOMEM, -EINVAL a broken file or one whose records have

@@ -14,80 +14,13 @@
 #include "geo/geo_int.h"
 #include "geo/latency.h"
 
-/* --- 128-bit keys ----------------------------------------------------------- */
-
-/* An address as two big-endian words; IPv4 sits in the top of hi. */
-struct key {
-	uint64_t hi, lo;
-};
-
-static struct key
-key_of(const uint8_t bytes[16])
-{
-	struct key k = {0, 0};
-
-	for (int i = 0; i < 8; i++) {
-		k.hi = k.hi << 8 | bytes[i];
-		k.lo = k.lo << 8 | bytes[i + 8];
-	}
-	return k;
-}
-
-static void
-key_bytes(struct key k, uint8_t bytes[16])
-{
-	for (int i = 7; i >= 0; i--) {
-		bytes[i] = (uint8_t)k.hi;
-		bytes[i + 8] = (uint8_t)k.lo;
-		k.hi >>= 8;
-		k.lo >>= 8;
-	}
-}
-
-/* The first len bits of k, the rest zero. */
-static struct key
-key_mask(struct key k, unsigned len)
-{
-	if (len == 0)
-		return (struct key){0, 0};
-	if (len < 64)
-		return (struct key){k.hi & ~(UINT64_MAX >> len), 0};
-	if (len == 64)
-		return (struct key){k.hi, 0};
-	if (len < 128)
-		k.lo &= ~(UINT64_MAX >> (len - 64));
-	return k;
-}
-
-static int
-key_cmp(struct key a, struct key b)
-{
-	if (a.hi != b.hi)
-		return a.hi < b.hi ? -1 : 1;
-	if (a.lo != b.lo)
-		return a.lo < b.lo ? -1 : 1;
-	return 0;
-}
-
-/* Leading bits a and b share (0..128). */
-static unsigned
-key_common(struct key a, struct key b)
-{
-	uint64_t x = a.hi ^ b.hi;
-
-	if (x != 0)
-		return (unsigned)__builtin_clzll(x);
-	x = a.lo ^ b.lo;
-	return x != 0 ? 64 + (unsigned)__builtin_clzll(x) : 128;
-}
-
 /* --- master table ----------------------------------------------------------- */
 
 /* 64 bytes: the region name is an index into interned names. */
 struct lat_entry {
 	struct lat_entry *hnext;		/* hash chain */
 	struct lat_entry *older, *newer;	/* LRU list by report recency */
-	struct key net;
+	struct geo_key net;
 	double ewma, last;
 	uint16_t name;				/* index into names */
 	uint8_t family, prefix;
@@ -149,7 +82,7 @@ geo_latency_free(struct geo_latency *t)
 }
 
 static size_t
-entry_hash(struct key net, unsigned family, unsigned prefix, unsigned name)
+entry_hash(struct geo_key net, unsigned family, unsigned prefix, unsigned name)
 {
 	uint64_t h = net.hi * UINT64_C(0x9e3779b97f4a7c15) ^ net.lo * UINT64_C(0xc2b2ae3d27d4eb4f) ^
 		     ((uint64_t)name << 16 | prefix << 8 | family) * UINT64_C(0x165667b19e3779f9);
@@ -161,13 +94,13 @@ entry_hash(struct key net, unsigned family, unsigned prefix, unsigned name)
 }
 
 static struct lat_entry **
-entry_slot(const struct geo_latency *t, struct key net, unsigned family, unsigned prefix, unsigned name)
+entry_slot(const struct geo_latency *t, struct geo_key net, unsigned family, unsigned prefix, unsigned name)
 {
 	return &t->buckets[entry_hash(net, family, prefix, name) & (t->nbuckets - 1)];
 }
 
 static struct lat_entry *
-entry_find(const struct geo_latency *t, struct key net, unsigned family, unsigned prefix, unsigned name)
+entry_find(const struct geo_latency *t, struct geo_key net, unsigned family, unsigned prefix, unsigned name)
 {
 	struct lat_entry *e;
 
@@ -318,7 +251,7 @@ static void
 apply(struct geo_latency *t, const struct geo_latency_item *it, unsigned name, double now,
 		struct lat_entry **spare)
 {
-	struct key net = key_of(it->prefix.bytes);
+	struct geo_key net = geo_key_of(it->prefix.bytes);
 	unsigned fam = (unsigned)it->prefix.family, len = it->prefix.prefix;
 	struct lat_entry *e = entry_find(t, net, fam, len, name), **slot;
 
@@ -403,7 +336,7 @@ geo_latency_report(struct geo_latency *t, const struct geo_model *m,
 		const struct geo_latency_item *it = &items[i];
 		int r = geo_region_find(m, it->region);
 
-		if (entry_find(t, key_of(it->prefix.bytes), (unsigned)it->prefix.family, it->prefix.prefix,
+		if (entry_find(t, geo_key_of(it->prefix.bytes), (unsigned)it->prefix.family, it->prefix.prefix,
 			       (unsigned)name_of[r]) == NULL)
 			need++;
 	}
@@ -501,7 +434,7 @@ geo_latency_foreach(const struct geo_latency *t, double now,
 			continue;
 		x.prefix.family = e->family;
 		x.prefix.prefix = e->prefix;
-		key_bytes(e->net, x.prefix.bytes);
+		geo_key_bytes(e->net, x.prefix.bytes);
 		n++;
 		if (cb(&x, arg) != 0)
 			break;
@@ -517,31 +450,24 @@ struct rtt_val {
 };
 
 struct rtt_net {
-	struct key net;
 	double newest;		/* the latest report among its values */
 	uint32_t first;		/* into vals */
 	uint8_t nvals;		/* one per region, so at most GEO_MAX_REGIONS */
-};
-
-struct rtt_len {
-	unsigned len;
-	size_t n;
-	const struct rtt_net *v;	/* sorted by net */
 };
 
 struct geo_rtt_table {
 	const struct geo_model *model;
 	double max_age;
 	size_t nvals;
-	unsigned nlens[2];
-	struct rtt_len lens[2][129];	/* per family, longest first */
+	struct geo_prefix_set sets[2];	/* per family, over keys */
+	struct geo_key *keys;		/* keys[i] is the network of nets[i] */
 	struct rtt_net *nets;
 	struct rtt_val *vals;
 };
 
 /* A fresh master entry on its way into a table. */
 struct pub_item {
-	struct key net;
+	struct geo_key net;
 	double rtt_ms, last;
 	uint8_t fam, len, region;
 };
@@ -558,7 +484,7 @@ pub_cmp(const void *pa, const void *pb)
 		return a->fam < b->fam ? -1 : 1;
 	if (a->len != b->len)
 		return a->len > b->len ? -1 : 1;
-	if ((c = key_cmp(a->net, b->net)) != 0)
+	if ((c = geo_key_cmp(a->net, b->net)) != 0)
 		return c;
 	return (a->region > b->region) - (a->region < b->region);
 }
@@ -566,7 +492,7 @@ pub_cmp(const void *pa, const void *pb)
 static int
 pub_same_net(const struct pub_item *a, const struct pub_item *b)
 {
-	return a->fam == b->fam && a->len == b->len && key_cmp(a->net, b->net) == 0;
+	return a->fam == b->fam && a->len == b->len && geo_key_cmp(a->net, b->net) == 0;
 }
 
 static void
@@ -579,20 +505,12 @@ table_fill(struct geo_rtt_table *tab, const struct pub_item *items, size_t n)
 		struct rtt_net *net;
 
 		if (i == 0 || !pub_same_net(it, &items[i - 1])) {
-			unsigned f = it->fam;
-			struct rtt_len *l = &tab->lens[f][tab->nlens[f]];
+			struct geo_prefix_set *s = &tab->sets[it->fam];
 
-			if (tab->nlens[f] == 0 || l[-1].len != it->len) {
-				l->len = it->len;
-				l->n = 0;
-				l->v = &tab->nets[nn];
-				tab->nlens[f]++;
-			} else {
-				l--;
-			}
-			l->n++;
+			s->keys = tab->keys;
+			geo_prefix_set_add(s, nn, it->len);
+			tab->keys[nn] = it->net;
 			net = &tab->nets[nn++];
-			net->net = it->net;
 			net->newest = it->last;
 			net->first = (uint32_t)i;
 			net->nvals = 0;
@@ -636,6 +554,7 @@ geo_latency_publish(struct geo_latency *t, const struct geo_model *m, double now
 	for (size_t i = 0; i < n; i++)
 		nnets += i == 0 || !pub_same_net(&items[i], &items[i - 1]);
 	if (n > 0 && ((tab->nets = malloc(nnets * sizeof(*tab->nets))) == NULL ||
+		      (tab->keys = malloc(nnets * sizeof(*tab->keys))) == NULL ||
 		      (tab->vals = malloc(n * sizeof(*tab->vals))) == NULL))
 		goto fail;
 	tab->nvals = n;
@@ -656,6 +575,7 @@ geo_rtt_table_free(struct geo_rtt_table *tab)
 	if (tab == NULL)
 		return;
 	free(tab->nets);
+	free(tab->keys);
 	free(tab->vals);
 	free(tab);
 }
@@ -666,49 +586,36 @@ geo_rtt_table_count(const struct geo_rtt_table *tab)
 	return tab != NULL ? tab->nvals : 0;
 }
 
-/* First index whose network is not below k. */
-static size_t
-lower_bound(const struct rtt_net *v, size_t n, struct key k)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (key_cmp(v[mid].net, k) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 static void
-lookup_hit(const struct geo_rtt_table *tab, const struct rtt_net *net, unsigned len, int fam,
-		double now, struct geo_rtt *out)
+lookup_hit(const struct geo_rtt_table *tab, size_t i, unsigned len, int fam, double now,
+		struct geo_rtt *out)
 {
+	const struct rtt_net *net = &tab->nets[i];
+
 	out->hit = 1;
 	out->net.family = fam;
 	out->net.prefix = len;
-	key_bytes(net->net, out->net.bytes);
+	geo_key_bytes(tab->keys[i], out->net.bytes);
 	for (unsigned r = 0; r < GEO_MAX_REGIONS; r++)
 		out->rtt_ms[r] = -1;
-	for (unsigned i = 0; i < net->nvals; i++) {
-		const struct rtt_val *v = &tab->vals[net->first + i];
+	for (unsigned k = 0; k < net->nvals; k++) {
+		const struct rtt_val *v = &tab->vals[net->first + k];
 
 		if (now - v->last < tab->max_age)
 			out->rtt_ms[v->region] = v->rtt_ms;
 	}
 }
 
-/* Per prefix length, longest first, until a hit; the scope from the
- * sorted neighbours (docs/routing.md §8). */
+/* Per prefix length, longest first, until a network with fresh data; the
+ * scope from the sorted neighbours (docs/routing.md §8). */
 int
 geo_rtt_lookup(const struct geo_rtt_table *tab, const struct geo_addr *client, double now,
 		struct geo_rtt *out)
 {
-	unsigned f, scope = 0;
-	struct key c;
+	const struct geo_prefix_set *s;
+	unsigned at = 0, scope = 0;
+	struct geo_key c;
+	size_t i;
 
 	out->hit = 0;
 	out->scope = 0;
@@ -716,26 +623,14 @@ geo_rtt_lookup(const struct geo_rtt_table *tab, const struct geo_addr *client, d
 	memset(&out->net, 0, sizeof(out->net));
 	if (tab == NULL || client == NULL || (client->family != 4 && client->family != 6))
 		return 0;
-	f = client->family == 6;
+	s = &tab->sets[client->family == 6];
 	out->net.family = client->family;
-	c = key_of(client->bytes);
-	for (unsigned i = 0; i < tab->nlens[f] && !out->hit; i++) {
-		const struct rtt_len *l = &tab->lens[f][i];
-		struct key k = key_mask(c, l->len);
-		size_t pos = lower_bound(l->v, l->n, k), after = pos;
-
-		if (pos < l->n && key_cmp(l->v[pos].net, k) == 0) {
-			if (l->len > scope)
-				scope = l->len;
-			if (now - l->v[pos].newest < tab->max_age)
-				lookup_hit(tab, &l->v[pos], l->len, client->family, now, out);
-			after = pos + 1;
+	c = geo_key_of(client->bytes);
+	while ((i = geo_prefix_next(s, c, &at, &scope)) != SIZE_MAX)
+		if (now - tab->nets[i].newest < tab->max_age) {
+			lookup_hit(tab, i, s->lens[at - 1].len, client->family, now, out);
+			break;
 		}
-		if (pos > 0 && key_common(c, l->v[pos - 1].net) + 1 > scope)
-			scope = key_common(c, l->v[pos - 1].net) + 1;
-		if (after < l->n && key_common(c, l->v[after].net) + 1 > scope)
-			scope = key_common(c, l->v[after].net) + 1;
-	}
 	out->scope = scope;
 	return out->hit;
 }

@@ -3,38 +3,21 @@
  * around it every table consulted agrees on (§8).  Runs on workers
  * against a read-only model: no allocation, no lock.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "geo/geo_int.h"
 
-struct nets_match {
-	const struct geo_net *hit;	/* longest entry holding the client */
-	unsigned scope;			/* the networks table's scope prefix */
-};
-
-/* One pass: the longest entry holding the client, and the scope prefix
- * (docs/routing.md §8).  XXX a linear scan: fine for hand-written
- * overrides, a prefix tree built at load if the table grows. */
-static void
-nets_match(const struct geo_nets *t, const struct geo_addr *client, struct nets_match *nm)
+/* The longest override of the client's family holding the client, or
+ * NULL, and the networks table's scope (docs/routing.md §8): one walk of
+ * the index geo_model_finish() built. */
+static const struct geo_net *
+nets_match(const struct geo_nets *t, const struct geo_addr *client, unsigned *scope)
 {
-	unsigned bits = geo_addr_bits(client);
+	unsigned at = 0;
+	size_t i = geo_prefix_next(&t->set, geo_key_of(client->bytes), &at, scope);
 
-	nm->hit = NULL;
-	nm->scope = 0;
-	for (size_t i = 0; i < t->n; i++) {
-		const struct geo_net *e = &t->v[i];
-		unsigned c = geo_addr_common(&e->net, client, bits);
-
-		if (c >= e->net.prefix) {
-			if (nm->hit == NULL || e->net.prefix > nm->hit->net.prefix)
-				nm->hit = e;
-		} else if (c + 1 > nm->scope) {
-			nm->scope = c + 1;
-		}
-	}
-	if (nm->hit != NULL && nm->hit->net.prefix > nm->scope)
-		nm->scope = nm->hit->net.prefix;
+	return i != SIZE_MAX ? &t->v[i] : NULL;
 }
 
 static void
@@ -51,25 +34,24 @@ location_init(struct geo_location *out, const struct geo_addr *client)
 void
 geo_locate(const struct geo_model *m, const struct geo_addr *client, struct geo_location *out)
 {
-	struct nets_match nm;
+	const struct geo_net *hit;
 	unsigned gmask;
 
 	location_init(out, client);
 	if (!geo_addr_is_valid(client))
 		return;
-	nets_match(&m->nets[client->family == 6], client, &nm);
-	out->scope = nm.scope;
-	if (nm.hit != NULL && nm.hit->region < 0) {
-		geo_place_copy(out, &nm.hit->place);	/* the centroid, from load */
+	hit = nets_match(&m->nets[client->family == 6], client, &out->scope);
+	if (hit != NULL && hit->region < 0) {
+		geo_place_copy(out, &hit->place);	/* the centroid, from load */
 		out->via = GEO_LOC_NETWORKS;
-		out->net = nm.hit->net;
+		out->net = hit->net;
 		return;
 	}
 	if (m->has_geoip && (gmask = geo_geoip_locate(m, client, out)) > out->scope)
 		out->scope = gmask;
-	if (nm.hit != NULL) {
-		out->region = nm.hit->region;
+	if (hit != NULL) {
+		out->region = hit->region;
 		out->via = GEO_LOC_NETWORKS;
-		out->net = nm.hit->net;
+		out->net = hit->net;
 	}
 }

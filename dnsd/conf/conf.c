@@ -20,10 +20,18 @@
 #define DEF_TCP_IDLE 10
 #define DEF_CONTROL "127.0.0.1:8053"
 
+/* A networks entry the model took, for reporting a repeat at its key. */
+struct cload_net {
+	const char *cidr;
+	const json_t *o;
+};
+
 struct cload {
 	struct jdoc d;
 	struct dnsd_err *err;
 	struct dnsd_conf *c;
+	struct cload_net *nets;		/* by geo_network_add() success order */
+	size_t nnets;
 };
 
 int
@@ -486,10 +494,22 @@ load_network(struct cload *L, const char *cidr, json_t *o)
 		return;
 	}
 	rc = geo_network_add(L->c->geo, &net, cc ? json_string_value(cc) : NULL, region);
-	if (rc == -EEXIST)
-		jdoc_key_err(d, L->err, o, "network %s is listed twice", cidr);
-	else if (rc < 0)
+	if (rc == 0)
+		L->nets[L->nnets++] = (struct cload_net){ .cidr = cidr, .o = o };
+	else if (rc == -ENOMEM)
+		jdoc_err(d, L->err, o, "out of memory");
+	else
 		jdoc_err(d, L->err, cc ? cc : o, "not an ISO 3166 country code");
+}
+
+/* geo_model_finish() finds repeats once every network is in; nth is the
+ * repeat's place among the networks the model took. */
+static void
+network_repeated(void *arg, size_t nth)
+{
+	struct cload *L = arg;
+
+	jdoc_key_err(&L->d, L->err, L->nets[nth].o, "network %s is listed twice", L->nets[nth].cidr);
 }
 
 static void
@@ -518,10 +538,18 @@ load_traffic(struct cload *L, const json_t *root)
 		if (jdoc_get(d, L->err, regions, key, JSON_OBJECT, 0))
 			load_region(L, key, v);
 	}
+	if ((L->nets = calloc(json_object_size(nets) + 1, sizeof(*L->nets))) == NULL) {
+		jdoc_err(d, L->err, nets ? nets : root, "out of memory");
+		return;
+	}
 	json_object_foreach(nets, key, v) {
 		if (jdoc_get(d, L->err, nets, key, JSON_OBJECT, 0))
 			load_network(L, key, v);
 	}
+	if (geo_model_finish(c->geo, network_repeated, L) == -ENOMEM)
+		jdoc_err(d, L->err, nets ? nets : root, "out of memory");
+	free(L->nets);
+	L->nets = NULL;
 }
 
 static void

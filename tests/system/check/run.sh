@@ -76,6 +76,7 @@ cfg_unknown_key.json               3      listen_addresses|unknown
 cfg_bad_endpoint.json              6      198\.51\.100\.300|endpoint|address
 cfg_unknown_pin.json               6      europe|pin
 cfg_missing_zone.json              3      missing_zone|open|No such file
+cfg_network_twice.json             14+16  listed twice
 EOF
 
 # The good case files pass.

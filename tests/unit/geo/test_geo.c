@@ -244,6 +244,16 @@ test_regions(void **state)
 	geo_model_free(m);
 }
 
+static size_t repeats_seen, repeat_nth[8];
+
+static void
+repeat_seen(void *arg, size_t nth)
+{
+	if (repeats_seen < 8)
+		repeat_nth[repeats_seen] = nth;
+	repeats_seen++;
+}
+
 static void
 test_network_add_errors(void **state)
 {
@@ -256,7 +266,7 @@ test_network_add_errors(void **state)
 
 	long_prefix.prefix = 33;
 	assert_int_equal(geo_network_add(m, &net, "DE", -1), 0);
-	assert_int_equal(geo_network_add(m, &net, "FR", -1), -EEXIST);
+	assert_int_equal(geo_network_add(m, &net, "FR", -1), 0);	/* a repeat: finish finds it */
 	assert_int_equal(geo_network_add(m, &host_bits, "DE", -1), -EINVAL);
 	assert_int_equal(geo_network_add(m, &long_prefix, "DE", -1), -EINVAL);
 	assert_int_equal(geo_network_add(m, &v6, "DE", r), -EINVAL);	/* both */
@@ -270,6 +280,41 @@ test_network_add_errors(void **state)
 	net = taddr("0.0.0.0/16");
 	assert_int_equal(geo_network_add(m, &v6, "JP", -1), 0);
 	assert_int_equal(geo_network_add(m, &net, "JP", -1), 0);
+	repeats_seen = 0;
+	assert_int_equal(geo_model_finish(m, repeat_seen, NULL), -EEXIST);
+	assert_int_equal(repeats_seen, 1);
+	assert_int_equal(repeat_nth[0], 1);	/* FR, the second network added */
+	geo_model_free(m);
+}
+
+/* Repeats are reported in the order added, the first of each prefix
+ * stays, and IPv4 and IPv6 count as one sequence. */
+static void
+test_network_repeats(void **state)
+{
+	static const char *const nets[] = {
+		"10.0.0.0/8", "2001:db8::/32", "10.0.0.0/8", "10.1.0.0/16",
+		"2001:db8::/32", "10.0.0.0/8", "10.0.0.0/9",
+	};
+	struct geo_model *m = geo_model_new();
+	struct geo_location loc;
+	struct geo_addr c = taddr("10.200.3.4");
+
+	for (size_t i = 0; i < sizeof(nets) / sizeof(nets[0]); i++) {
+		struct geo_addr a = taddr(nets[i]);
+
+		assert_int_equal(geo_network_add(m, &a, i == 0 ? "DE" : "FR", -1), 0);
+	}
+	repeats_seen = 0;
+	assert_int_equal(geo_model_finish(m, repeat_seen, NULL), -EEXIST);
+	assert_int_equal(repeats_seen, 3);
+	assert_int_equal(repeat_nth[0], 2);
+	assert_int_equal(repeat_nth[1], 4);
+	assert_int_equal(repeat_nth[2], 5);
+	geo_locate(m, &c, &loc);
+	assert_string_equal(loc.country, "DE");
+	/* Dropped, so a second finish has nothing to report. */
+	assert_int_equal(geo_model_finish(m, NULL, NULL), 0);
 	geo_model_free(m);
 }
 
@@ -343,6 +388,7 @@ main(void)
 		cmocka_unit_test(test_pins),
 		cmocka_unit_test(test_regions),
 		cmocka_unit_test(test_network_add_errors),
+		cmocka_unit_test(test_network_repeats),
 		cmocka_unit_test(test_address_validity_every_bit),
 		cmocka_unit_test(test_residency),
 	};

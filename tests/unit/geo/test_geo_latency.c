@@ -292,44 +292,6 @@ test_stale_longer_prefix_falls_back(void **state)
 	geo_model_free(m);
 }
 
-static uint64_t rng = 88172645463325252ull;
-
-static uint64_t
-rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
-/* Random prefixes crowded into a few /8s so they nest and neighbour. */
-static struct geo_addr
-random_net(int family, unsigned len)
-{
-	struct geo_addr a = {.family = family, .prefix = len};
-	unsigned bits = family == 4 ? 32 : 128;
-
-	for (unsigned i = 0; i < bits / 8; i++)
-		a.bytes[i] = (uint8_t)rnd();
-	a.bytes[0] = family == 4 ? (uint8_t)(10 + rnd() % 2) : 0x20;
-	if (family == 6)
-		a.bytes[1] = 0x01;
-	for (unsigned i = len; i < 128; i++)
-		a.bytes[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
-	return a;
-}
-
-static unsigned
-common_bits(const struct geo_addr *a, const struct geo_addr *b, unsigned max)
-{
-	unsigned n = 0;
-
-	while (n < max && !((a->bytes[n / 8] ^ b->bytes[n / 8]) & (0x80 >> (n % 8))))
-		n++;
-	return n;
-}
-
 /* The lookup against a linear scan of the ECS scope rule (docs/routing.md), v4 and v6. */
 static void
 test_lookup_matches_brute_force(void **state)
@@ -344,8 +306,8 @@ test_lookup_matches_brute_force(void **state)
 
 	for (int i = 0; i < NNETS; i++) {
 		int fam = i % 2 ? 6 : 4;
-		unsigned len = fam == 4 ? len4[rnd() % 9] : len6[rnd() % 10];
-		struct geo_latency_item it = {.prefix = random_net(fam, len), .rtt_ms = i};
+		unsigned len = fam == 4 ? len4[trnd() % 9] : len6[trnd() % 10];
+		struct geo_latency_item it = {.prefix = trandom_net(fam, len), .rtt_ms = i};
 
 		snprintf(it.region, sizeof(it.region), "%s", geo_region_name(m, i % NREGIONS));
 		assert_int_equal(geo_latency_report(t, m, &it, 1, 0, NULL, NULL), 0);
@@ -354,38 +316,20 @@ test_lookup_matches_brute_force(void **state)
 	tab = geo_latency_publish(t, m, 1);
 	for (int i = 0; i < NCLIENTS; i++) {
 		int fam = i % 2 ? 6 : 4;
-		unsigned bits = fam == 4 ? 32 : 128, scope = 0;
 		/* Half the clients inside a reported prefix, half anywhere near. */
-		struct geo_addr c = random_net(fam, bits);
-		const struct geo_addr *best = NULL;
+		struct geo_addr c = trandom_net(fam, fam == 4 ? 32 : 128);
 		struct geo_rtt r;
+		unsigned scope;
+		long best;
 
-		if (i % 4 < 2) {
-			const struct geo_addr *n = &nets[(rnd() % (NNETS / 2)) * 2 + (fam == 6)];
-
-			for (unsigned b = 0; b < n->prefix; b++)
-				c.bytes[b / 8] = (uint8_t)((c.bytes[b / 8] & ~(0x80 >> (b % 8))) |
-							   (n->bytes[b / 8] & (0x80 >> (b % 8))));
-		}
-		for (int k = 0; k < NNETS; k++) {
-			unsigned cb;
-
-			if (nets[k].family != fam)
-				continue;
-			cb = common_bits(&nets[k], &c, bits);
-			if (cb >= nets[k].prefix) {
-				if (best == NULL || nets[k].prefix > best->prefix)
-					best = &nets[k];
-				scope = nets[k].prefix > scope ? nets[k].prefix : scope;
-			} else if (cb + 1 > scope) {
-				scope = cb + 1;
-			}
-		}
-		assert_int_equal(geo_rtt_lookup(tab, &c, 1, &r), best != NULL);
+		if (i % 4 < 2)
+			tmove_into(&c, &nets[(trnd() % (NNETS / 2)) * 2 + (fam == 6)]);
+		scope = tlinear_lookup(nets, NULL, NNETS, &c, &best);
+		assert_int_equal(geo_rtt_lookup(tab, &c, 1, &r), best >= 0);
 		assert_int_equal(r.scope, scope);
-		if (best != NULL) {
-			assert_int_equal(r.net.prefix, best->prefix);
-			assert_memory_equal(r.net.bytes, best->bytes, 16);
+		if (best >= 0) {
+			assert_int_equal(r.net.prefix, nets[best].prefix);
+			assert_memory_equal(r.net.bytes, nets[best].bytes, 16);
 		}
 	}
 	geo_rtt_table_free(tab);

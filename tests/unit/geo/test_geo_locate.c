@@ -291,6 +291,7 @@ model_with_networks(const char *db, int reverse)
 		assert_int_equal(geo_network_add(m, &a, e->country,
 				e->region ? geo_region_find(m, e->region) : -1), 0);
 	}
+	assert_int_equal(geo_model_finish(m, NULL, NULL), 0);
 	return m;
 }
 

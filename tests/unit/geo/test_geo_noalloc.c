@@ -40,6 +40,7 @@ test_locate_and_decide_never_allocate(void **state)
 	assert_int_equal(geo_network_add(m, &a, NULL, 0), 0);
 	a = taddr("10.20.0.0/16");
 	assert_int_equal(geo_network_add(m, &a, "DE", -1), 0);
+	assert_int_equal(geo_model_finish(m, NULL, NULL), 0);
 
 	alloc_counting = 1;
 	for (int i = 0; i < 10000; i++) {

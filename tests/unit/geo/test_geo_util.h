@@ -111,4 +111,87 @@ tguard_free(struct tguard *g)
 	munmap(g->map, 2 * g->page);
 }
 
+/* A fixed xorshift, so a failure repeats. */
+static uint64_t trng = 88172645463325252ull;
+
+static inline uint64_t
+trnd(void)
+{
+	trng ^= trng << 13;
+	trng ^= trng >> 7;
+	trng ^= trng << 17;
+	return trng;
+}
+
+/* Random prefixes crowded into a few /8s (10/8, 11/8, 2001::/16) so they
+ * nest and neighbour. */
+static inline struct geo_addr
+trandom_net(int family, unsigned len)
+{
+	struct geo_addr a = {.family = family, .prefix = len};
+	unsigned bits = family == 4 ? 32 : 128;
+
+	for (unsigned i = 0; i < bits / 8; i++)
+		a.bytes[i] = (uint8_t)trnd();
+	a.bytes[0] = family == 4 ? (uint8_t)(10 + trnd() % 2) : 0x20;
+	if (family == 6)
+		a.bytes[1] = 0x01;
+	for (unsigned i = len; i < 128; i++)
+		a.bytes[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+	return a;
+}
+
+/* c with its first n->prefix bits replaced by n's: a client inside n. */
+static inline void
+tmove_into(struct geo_addr *c, const struct geo_addr *n)
+{
+	for (unsigned b = 0; b < n->prefix; b++)
+		c->bytes[b / 8] = (uint8_t)((c->bytes[b / 8] & ~(0x80 >> (b % 8))) |
+					   (n->bytes[b / 8] & (0x80 >> (b % 8))));
+}
+
+/* Leading bits a and b share, at most max. */
+static inline unsigned
+tcommon_bits(const struct geo_addr *a, const struct geo_addr *b, unsigned max)
+{
+	unsigned n = 0;
+
+	while (n + 8 <= max && a->bytes[n / 8] == b->bytes[n / 8])
+		n += 8;
+	while (n < max && !((a->bytes[n / 8] ^ b->bytes[n / 8]) & (0x80 >> (n % 8))))
+		n++;
+	return n;
+}
+
+/*
+ * The reference for longest-prefix tables (networks, latency): a linear
+ * scan of nets[0..n) (entries of c's family; those with skip[k] set left
+ * out, skip may be NULL) applying the scope rule of docs/routing.md §8
+ * literally.  Returns the scope; *best is the longest entry holding c, or
+ * -1.
+ */
+static inline unsigned
+tlinear_lookup(const struct geo_addr *nets, const uint8_t *skip, size_t n, const struct geo_addr *c,
+		long *best)
+{
+	unsigned bits = c->family == 4 ? 32 : 128, scope = 0;
+
+	*best = -1;
+	for (size_t k = 0; k < n; k++) {
+		unsigned cb;
+
+		if (nets[k].family != c->family || (skip != NULL && skip[k]))
+			continue;
+		cb = tcommon_bits(&nets[k], c, bits);
+		if (cb >= nets[k].prefix) {
+			if (*best < 0 || nets[k].prefix > nets[*best].prefix)
+				*best = (long)k;
+			scope = nets[k].prefix > scope ? nets[k].prefix : scope;
+		} else if (cb + 1 > scope) {
+			scope = cb + 1;
+		}
+	}
+	return scope;
+}
+
 #endif
