@@ -796,8 +796,9 @@ load_origin(struct zbuild *b, const json_t *root)
 static void
 load_root(struct zbuild *b)
 {
-	static const char *const keys[] = { "origin", "ttl", "soa", "records", "geo", NULL };
-	const json_t *root = b->d.root, *records, *geo, *v;
+	static const char *const keys[] = { "origin", "ttl", "soa", "records", "geo", "comments", NULL };
+	const json_t *root = b->d.root, *records, *geo, *comments, *v;
+	size_t at;
 	const char *key;
 
 	if (!json_is_object(root)) {
@@ -808,6 +809,11 @@ load_root(struct zbuild *b)
 	if (load_origin(b, root) < 0)
 		return;
 	b->ttl = (uint32_t)jdoc_int(&b->d, b->err, root, "ttl", 0, 2147483647, 3600);
+	/* notes for people (dnsd-import writes what it could not carry): read by no one here */
+	if ((comments = jdoc_get(&b->d, b->err, root, "comments", JSON_ARRAY, 0)) != NULL)
+		json_array_foreach(comments, at, v)
+			if (!json_is_string(v))
+				jdoc_err(&b->d, b->err, v, "comments are strings");
 	load_soa(b, root);
 	if ((records = jdoc_get(&b->d, b->err, root, "records", JSON_OBJECT, 0)) != NULL) {
 		/* size the table once for every owner */
