@@ -4,9 +4,10 @@ dnsd-import made of the same file, and both get the same queries.
 
   import_diff.py bulk FILE N SEED
       write N generated owners (RFC 1035 text, relative names) to FILE
-  import_diff.py nsdconf OUTDIR NSD_PORT IDENTITY ORIGIN ZONEFILE
-      write OUTDIR/nsd.conf serving ZONEFILE (its folder is NSD's zonesdir,
-      where NSD opens $INCLUDE files, as dnsd-import does by default)
+  import_diff.py nsdconf OUTDIR NSD_PORT IDENTITY ORIGIN ZONEFILE [ORIGIN ZONEFILE...]
+      write OUTDIR/nsd.conf serving each ZONEFILE (the first one's folder is
+      NSD's zonesdir, where NSD opens $INCLUDE files, as dnsd-import does
+      by default)
   import_diff.py compare DNSD_PORT NSD_PORT ZONEFILE ORIGIN SAMPLE SEED
       read ZONEFILE with dnspython (an independent parser), ask both servers
       every (owner, type) of the hand-written names, a SAMPLE of the
@@ -70,12 +71,13 @@ def bulk(path, n, seed):
 		f.write("\n".join(out) + "\n")
 
 
-def nsdconf(outdir, port, identity, origin, zonefile):
-	zonefile = os.path.abspath(zonefile)
+def nsdconf(outdir, port, identity, *zones):
+	files = [os.path.abspath(f) for f in zones[1::2]]
 	conf = nsd_diff.nsd_conf_lines(outdir, port, identity)
-	conf = [("\tzonesdir: \"%s\"" % os.path.dirname(zonefile)) if line.startswith("\tzonesdir:") else line
+	conf = [("\tzonesdir: \"%s\"" % os.path.dirname(files[0])) if line.startswith("\tzonesdir:") else line
 		for line in conf]
-	conf += ["zone:", "\tname: \"%s\"" % origin, "\tzonefile: \"%s\"" % zonefile]
+	for origin, zonefile in zip(zones[0::2], files):
+		conf += ["zone:", "\tname: \"%s\"" % origin, "\tzonefile: \"%s\"" % zonefile]
 	with open(os.path.join(outdir, "nsd.conf"), "w") as f:
 		f.write("\n".join(conf) + "\n")
 
@@ -219,7 +221,7 @@ def main():
 	if cmd == "bulk":
 		bulk(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
 	elif cmd == "nsdconf":
-		nsdconf(*sys.argv[2:7])
+		nsdconf(*sys.argv[2:])
 	elif cmd == "compare":
 		compare(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5], int(sys.argv[6]), int(sys.argv[7]))
 	else:

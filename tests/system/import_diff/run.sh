@@ -4,6 +4,9 @@
 # $ORIGIN/$TTL/$INCLUDE, and 20,000 generated owners in bulk.zone), dnsd
 # serves what tools/dnsd-import made of the same file; the same queries
 # go to both and the answers must be the same (import_diff.py says how).
+# The same for the octoDNS file example.com.yaml against example.com.zone,
+# its static part as zone text; its dynamic record whose pools are
+# regions of the test config becomes a geo name, the other is reported.
 set -u
 cd "$(dirname "$0")" || exit 1
 . ../lib.sh
@@ -62,8 +65,34 @@ else
 	fail "the output does not validate against zones/zone.schema.json"
 fi
 
+# the octoDNS file, against the regions of the test config (lib.sh)
+cp example.com.zone "$Z/" || exit 1
+t_config "$JSON"
+OCTO=$T_TMP/example.com.json
+if "$IMPORT" -c "$T_TMP/dnsd.json" --soa-mname ns1.example.com. --soa-rname hostmaster.example.com. \
+	--serial 2026120201 -o "$OCTO" example.com.yaml 2>"$T_TMP/octo.err"; then
+	ok "dnsd-import read the octoDNS file: $(tail -n 1 "$T_TMP/octo.err")"
+else
+	fail "dnsd-import failed on example.com.yaml"
+	sed 's/^/    | /' "$T_TMP/octo.err"
+	t_done
+fi
+for want in 'ALIAS: left out' 'URLFWD: left out' 'retired A: octodns.ignored: left out' \
+	'api A: dynamic record not carried \(pool asia is no region of .*exactly 203\.0\.113\.99\)' \
+	'www: dynamic record mapped to a geo name with regions \[\\"eu-west\\",\\"us-east\\"\].*Exempt from pins \[\\"asia\\"\]' \
+	'www: octoDNS rules \[EU\] -> eu are not carried as rules'; do
+	if grep -Eq -- "$want" "$OCTO"; then
+		ok "comments: /$want/"
+	else
+		fail "comments lack /$want/"
+		sed -n '/"comments"/,/\]/p' "$OCTO" | sed 's/^/    | /'
+	fi
+done
+sed -i 's/"zones": \[\(.*\)\]/"zones": [\1, "example.com.json"]/' "$T_TMP/dnsd.json"
+
 t_free_port NSD_PORT
-"$T_PY" import_diff.py nsdconf "$T_TMP/nsd" "$NSD_PORT" "$T_IDENTITY" example.org. "$Z/example.org.zone" || exit 1
+"$T_PY" import_diff.py nsdconf "$T_TMP/nsd" "$NSD_PORT" "$T_IDENTITY" example.org. "$Z/example.org.zone" \
+	example.com. "$Z/example.com.zone" || exit 1
 t_bg nsd "$NSD" -d -c "$T_TMP/nsd/nsd.conf"
 if wait_until 20 t_soa_ok "$NSD_PORT" example.org.; then
 	ok "NSD answers on 127.0.0.1:$NSD_PORT (${T_WAITED} s)"
@@ -73,7 +102,16 @@ else
 	t_done
 fi
 
-t_config "$JSON"
 t_start example.org.
 t_absorb < <("$T_PY" import_diff.py compare "$T_PORT" "$NSD_PORT" "$Z/example.org.zone" example.org. "$SAMPLE" "$SEED" 2>&1)
+t_absorb < <("$T_PY" import_diff.py compare "$T_PORT" "$NSD_PORT" "$Z/example.com.zone" example.com. 0 "$SEED" 2>&1)
+
+# the geo name answers from its regions; no GeoIP database here, so every
+# client is unlocated and gets them in order: eu-west first
+q www.example.com A
+expect "octoDNS dynamic www A is geo name www" rcode=NOERROR +aa an=1 'answer~^www\.example\.com\. 3600 IN A 198\.51\.100\.10$'
+q www.example.com AAAA
+expect "octoDNS dynamic www AAAA is geo name www" rcode=NOERROR +aa an=1 'answer~^www\.example\.com\. 3600 IN AAAA 2001:db8:20::10$'
+q app.example.com A
+expect "a CNAME to the geo name is followed" rcode=NOERROR +aa an=2 'answer~ IN A 198\.51\.100\.10$'
 t_done
