@@ -736,7 +736,6 @@ record(struct octo *y, const char *owner, const char *rel, const yaml_node_t *re
 					    json_pack("{s:i, s:i, s:I, s:s, s:s, s:I}", "family", family, "line",
 						      line_of(rec), "ttl", (json_int_t)ttl, "type", type, "owner", owner,
 						      "node", (json_int_t)(rec - y->doc.nodes.start + 1)));
-			note_rules(y, dyn, rel);
 			return;
 		}
 		import_note(y->im, y->name, (unsigned)line_of(dyn),
@@ -784,9 +783,9 @@ check_geo(struct octo *y, json_t *done)
 			}
 			ldns_rdf_deep_free(o);
 		}
+		const yaml_node_t *rec = yaml_document_get_node(
+			&y->doc, (int)json_integer_value(json_object_get(info, "node")));
 		if (why != NULL) {
-			const yaml_node_t *rec = yaml_document_get_node(
-				&y->doc, (int)json_integer_value(json_object_get(info, "node")));
 			import_note(y->im, y->name, line,
 				    "%s %s: dynamic record not carried (%s); its static values answer everyone", rel,
 				    json_string_value(json_object_get(info, "type")), why);
@@ -822,6 +821,7 @@ check_geo(struct octo *y, json_t *done)
 		free(regions);
 		free(ex);
 		json_decref(exempt);
+		note_rules(y, member(y, rec, "dynamic"), rel);
 	}
 }
 

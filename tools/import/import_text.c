@@ -21,8 +21,13 @@
 #define TTL_UNSET 0xfffffffful
 #define TTL_NSD_DEFAULT 3600
 
+/* ldns completes relative names with the root when it has no origin;
+ * given this one instead, it leaves them recognisable. */
+#define NO_ORIGIN "no-origin.dnsd-import.invalid."
+
 struct zreader {
 	struct import *im;
+	ldns_rdf *no_origin;		/* NO_ORIGIN, owned */
 	char *include_dir;		/* owned */
 	ldns_rdf *prev;			/* previous owner, owned */
 	uint32_t ttl;			/* $TTL */
@@ -134,7 +139,8 @@ directive_name(const char *word, const ldns_rdf *origin)
 {
 	ldns_rdf *d = ldns_dname_new_frm_str(word);
 
-	if (d == NULL || ldns_dname_absolute(d))
+	/* ldns completes a relative name with the root: ask the text */
+	if (d == NULL || ldns_dname_str_absolute(word))
 		return d;
 	if (origin == NULL || ldns_dname_cat(d, origin) != LDNS_STATUS_OK) {
 		ldns_rdf_deep_free(d);
@@ -200,7 +206,7 @@ directive(struct zreader *z, const char *name, const char *text, size_t len, siz
 	  ldns_rdf **origin, int depth)
 {
 	size_t end = pos;
-	char *copy, *w[4];
+	char *copy, *w[8];
 	int n;
 
 	while (end < len && text[end] != '\n')
@@ -209,8 +215,12 @@ directive(struct zreader *z, const char *name, const char *text, size_t len, siz
 		zerr(z, name, line, "%s", "out of memory");
 		return;
 	}
-	n = split_words(copy, w, 4);
-	if (n < 1) {
+	n = split_words(copy, w, 8);
+	if (n >= 1 && strcmp(w[0], "$GENERATE") == 0) {
+		zerr(z, name, line, "%s",
+		     "$GENERATE is a BIND extension ldns does not read: expand it first "
+		     "(named-compilezone -s full writes the zone out with it expanded)");
+	} else if (n < 1) {
 		zerr(z, name, line, "%s", "a directive with too many words");
 	} else if (strcmp(w[0], "$ORIGIN") == 0) {
 		ldns_rdf *d = n == 2 ? directive_name(w[1], *origin) : NULL;
@@ -235,25 +245,24 @@ directive(struct zreader *z, const char *name, const char *text, size_t len, siz
 			zerr(z, name, line, "%s", "$INCLUDE needs a file name and at most an origin");
 		else
 			do_include(z, name, line, w, n, *origin, depth);
-	} else if (strcmp(w[0], "$GENERATE") == 0) {
-		zerr(z, name, line, "%s",
-		     "$GENERATE is a BIND extension ldns does not read: expand it first "
-		     "(named-compilezone -s full writes the zone out with it expanded)");
 	} else {
 		zerr(z, name, line, "unknown directive %s", w[0]);
 	}
 	free(copy);
 }
 
-/* True when every name in rr (owner and rdata) is absolute. */
+/* True when no name in rr (owner and rdata) was relative with no origin
+ * to complete it. */
 static int
-all_absolute(const ldns_rr *rr)
+all_absolute(const struct zreader *z, const ldns_rr *rr)
 {
-	if (!ldns_dname_absolute(ldns_rr_owner(rr)))
+	if (ldns_dname_is_subdomain(ldns_rr_owner(rr), z->no_origin) ||
+	    ldns_dname_compare(ldns_rr_owner(rr), z->no_origin) == 0)
 		return 0;
 	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
 		const ldns_rdf *f = ldns_rr_rdf(rr, i);
-		if (ldns_rdf_get_type(f) == LDNS_RDF_TYPE_DNAME && !ldns_dname_absolute(f))
+		if (ldns_rdf_get_type(f) == LDNS_RDF_TYPE_DNAME &&
+		    (ldns_dname_is_subdomain(f, z->no_origin) || ldns_dname_compare(f, z->no_origin) == 0))
 			return 0;
 	}
 	return 1;
@@ -278,7 +287,7 @@ record(struct zreader *z, const char *name, uint32_t fidx, int line, ldns_rr *rr
 {
 	struct import *im = z->im;
 
-	if (!all_absolute(rr)) {
+	if (!all_absolute(z, rr)) {
 		dnsd_err_at(im->err, name, line, 1,
 			    "a relative name and no origin to complete it: start the file with $ORIGIN or "
 			    "give --origin");
@@ -348,7 +357,11 @@ read_text(struct zreader *z, const char *name, const char *text, size_t len, ldn
 		}
 		if (fseek(fp, (long)pos, SEEK_SET) != 0)
 			break;
-		ldns_status st = ldns_rr_new_frm_fp_l(&rr, fp, &ttl, origin, &z->prev, &line);
+		ldns_rdf *none = NULL, **o = *origin != NULL ? origin : &none;
+		if (*origin == NULL && (none = ldns_rdf_clone(z->no_origin)) == NULL)
+			break;
+		ldns_status st = ldns_rr_new_frm_fp_l(&rr, fp, &ttl, o, &z->prev, &line);
+		ldns_rdf_deep_free(none);
 		long after = ftell(fp);
 		if (st == LDNS_STATUS_OK) {
 			record(z, name, (uint32_t)fidx, start, rr);
@@ -396,7 +409,11 @@ import_zonetext(struct import *im, const char *name, const char *text, size_t le
 		dnsd_err_add(im->err, "out of memory");
 		return -1;
 	}
-	rc = read_text(&z, name, text, len, &origin, 0);
+	if ((z.no_origin = ldns_dname_new_frm_str(NO_ORIGIN)) == NULL)
+		rc = -1;
+	else
+		rc = read_text(&z, name, text, len, &origin, 0);
+	ldns_rdf_deep_free(z.no_origin);
 	ldns_rdf_deep_free(origin);
 	ldns_rdf_deep_free(z.prev);
 	free(z.include_dir);
