@@ -291,6 +291,8 @@ set_origin(struct import *im)
 	const char *o = im->o->origin;
 	char *abs = NULL;
 
+	ldns_rdf_deep_free(im->origin);	/* a reader's, for relative names */
+	im->origin = NULL;
 	if (o == NULL) {
 		if (im->soa.rr == NULL)
 			return 0;	/* reported below */
@@ -384,7 +386,8 @@ import_finish(struct import *im)
 		ldns_rr_free(im->rr[i].rr);
 	}
 	im->nrr = keep;
-	qsort(im->rr, im->nrr, sizeof(*im->rr), cmp_rr);
+	if (im->nrr > 1)
+		qsort(im->rr, im->nrr, sizeof(*im->rr), cmp_rr);
 
 	/* duplicates out, one TTL per RRset (the first one read, as NSD) */
 	for (size_t i = 0; i < im->nrr; i = from) {

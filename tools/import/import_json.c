@@ -210,6 +210,34 @@ zone_ttl(const struct import *im)
 	return best;
 }
 
+/* ldns prints '@' in a label as is, but reads a name starting with it
+ * as the origin: every '@' of a key is written "\@".  Frees s. */
+static char *
+escape_at(char *s)
+{
+	size_t n = 0;
+	char *r, *p;
+
+	for (p = s; *p; p++)
+		n += *p == '@';
+	if (n == 0 || (r = malloc(strlen(s) + n + 1)) == NULL) {
+		if (n != 0) {
+			free(s);
+			return NULL;
+		}
+		return s;
+	}
+	p = r;
+	for (const char *q = s; *q; q++) {
+		if (*q == '@')
+			*p++ = '\\';
+		*p++ = *q;
+	}
+	*p = '\0';
+	free(s);
+	return r;
+}
+
 /* Owner key: "@", or the name relative to the origin, lowercase (owner
  * keys differing in case would be one owner given twice).  Caller frees. */
 static char *
@@ -236,9 +264,15 @@ owner_key(const struct import *im, const ldns_rdf *owner, const char *origin_tex
 	else if (tl > ol + 1 && strcmp(t + tl - ol, origin_text) == 0 && t[tl - ol - 1] == '.')
 		k = strndup(t, tl - ol - 1);
 	else
-		k = strdup(t);	/* cannot happen: import_finish() kept names inside */
-	free(t);
-	return k;
+		return escape_at(t);	/* cannot happen: import_finish() kept names inside */
+	/* a key ending in an escaped dot would read as absolute: write it so */
+	if (k != NULL && *k != '\0' && k[strlen(k) - 1] == '.') {
+		free(k);
+		k = t;
+	} else {
+		free(t);
+	}
+	return k ? escape_at(k) : NULL;
 }
 
 /* One owner's records [from, to) as a JSON object; its "ttl" is the one

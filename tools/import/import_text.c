@@ -184,8 +184,8 @@ do_include(struct zreader *z, const char *name, int line, char **w, int n, const
 		zerr(z, name, line, "%s", "out of memory");
 		return;
 	}
-	if (w[1][0] == '/' ? (path = strdup(w[1])) == NULL
-			   : asprintf(&path, "%s/%s", z->include_dir, w[1]) < 0) {
+	if (w[1][0] == '/' || strcmp(z->include_dir, ".") == 0 ? (path = strdup(w[1])) == NULL
+							       : asprintf(&path, "%s/%s", z->include_dir, w[1]) < 0) {
 		path = NULL;
 		zerr(z, name, line, "%s", "out of memory");
 	} else if ((text = slurp(path, &len)) == NULL) {

@@ -53,17 +53,21 @@ else
 	fail "--check wrote a file or printed something else"
 fi
 
-if "$T_PY" - "$DNSD_SRC/zones/zone.schema.json" "$JSON" <<'PY'
+# t_schema FILE: the file validates against zones/zone.schema.json
+t_schema() {
+	if "$T_PY" - "$DNSD_SRC/zones/zone.schema.json" "$1" <<'PY'
 import json, sys
 import jsonschema
 schema = json.load(open(sys.argv[1]))
 jsonschema.validate(json.load(open(sys.argv[2])), schema)
 PY
-then
-	ok "the output validates against zones/zone.schema.json"
-else
-	fail "the output does not validate against zones/zone.schema.json"
-fi
+	then
+		ok "$(basename "$1") validates against zones/zone.schema.json"
+	else
+		fail "$(basename "$1") does not validate against zones/zone.schema.json"
+	fi
+}
+t_schema "$JSON"
 
 # the octoDNS file, against the regions of the test config (lib.sh)
 cp example.com.zone "$Z/" || exit 1
@@ -88,6 +92,7 @@ for want in 'ALIAS: left out' 'URLFWD: left out' 'retired A: octodns.ignored: le
 		sed -n '/"comments"/,/\]/p' "$OCTO" | sed 's/^/    | /'
 	fi
 done
+t_schema "$OCTO"
 sed -i 's/"zones": \[\(.*\)\]/"zones": [\1, "example.com.json"]/' "$T_TMP/dnsd.json"
 
 t_free_port NSD_PORT

@@ -172,6 +172,11 @@ static const struct good_case good[] = {
 	{ "RFC 3597 type and rdata", ZONE, SOA "x 3600 TYPE65280 \\# 3 010203\ny 3600 TYPE1 \\# 4 c0000201\n", 0,
 	  { { "records/x/TYPE65280/0", "\\# 3 010203" }, { "records/y/A/0", "192.0.2.1" } },
 	  { NULL } },
+	{ "owners the loader would misread: a label @, a trailing escaped dot", ZONE,
+	  SOA "@ 60 TXT a\n\\@ 60 TXT b\nx.\\@ 60 TXT c\na\\. 60 TXT d\n", 0,
+	  { { "records/@/TXT/0", "\"a\"" }, { "records/\\@/TXT/0", "\"b\"" }, { "records/x.\\@/TXT/0", "\"c\"" },
+	    { "records/a\\..example.com./TXT/0", "\"d\"" } },
+	  { NULL } },
 	{ "what is left out, each with a note", ZONE,
 	  SOA "s 300 RRSIG A 13 3 300 20261231000000 20261201000000 12345 example.com. AAAA\n"
 	  "s 300 NSEC example.com. A RRSIG NSEC\nch 300 CH TXT \"c\"\nout.example.net. 300 A 192.0.2.9\n"
