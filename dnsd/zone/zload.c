@@ -365,7 +365,9 @@ load_type(struct zbuild *b, struct bnode *n, const char *owner_text, const char 
 	  const json_t *val, uint32_t owner_ttl)
 {
 	static const char *const keys[] = { "ttl", "data", NULL };
-	uint16_t type = (uint16_t)ldns_get_rr_type_by_name(tkey);
+	/* ldns reads TYPEnnn with atoi: a number past 16 bits must not wrap */
+	unsigned long tnum = (unsigned long)ldns_get_rr_type_by_name(tkey);
+	uint16_t type = tnum > 65535 ? 0 : (uint16_t)tnum;
 	uint32_t ttl = owner_ttl;
 	const json_t *data = val, *v;
 	struct brrset *set;
