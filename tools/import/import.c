@@ -120,6 +120,12 @@ import_add_rr(struct import *im, ldns_rr *rr, uint32_t file, unsigned line)
 {
 	ldns_rr_type t = ldns_rr_get_type(rr);
 
+	/* ldns reads TYPEnnn with atoi: a number past 16 bits gets through */
+	if ((unsigned)t > 65535) {
+		dnsd_err_at(im->err, im->files[file], (int)line, 1, "type number %u is above 65535", (unsigned)t);
+		ldns_rr_free(rr);
+		return -1;
+	}
 	if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN) {
 		tally(&im->other_class, file, line);
 		ldns_rr_free(rr);

@@ -309,6 +309,15 @@ owner_object(struct import *im, size_t from, size_t to, uint32_t zttl, const cha
 		for (end = i; end < to && ldns_rr_get_type(im->rr[end].rr) == type; end++) {
 			int generic;
 			char *rd = rdata_for(im, im->rr[end].rr, abs_owner, &generic);
+			if (rd == NULL && strlen(abs_owner) > LDNS_MAX_DOMAINLEN) {
+				/* escapes (\DDD) can make the text four times the name */
+				dnsd_err_at(im->err, im->files[im->rr[end].file], (int)im->rr[end].line, 1,
+					    "the owner name is %zu characters long written out, and ldns (which "
+					    "dnsd's loader reads records with) reads at most %d",
+					    strlen(abs_owner), LDNS_MAX_DOMAINLEN);
+				failed = 1;
+				continue;
+			}
 			if (rd == NULL) {
 				dnsd_err_at(im->err, im->files[im->rr[end].file], (int)im->rr[end].line, 1,
 					    "this record's rdata does not read back the same, even in RFC 3597 form");
@@ -322,16 +331,21 @@ owner_object(struct import *im, size_t from, size_t to, uint32_t zttl, const cha
 				failed = 1;
 			free(rd);
 		}
+		if (failed) {
+			json_decref(data);
+			break;
+		}
 		type_text(type, tname, sizeof(tname));
 		uint32_t ttl = ldns_rr_ttl(im->rr[i].rr);
 		json_t *v = data;
-		if (!failed && ttl != ottl) {
+		if (ttl != ottl) {
 			v = json_pack("{s:I, s:o}", "ttl", (json_int_t)ttl, "data", data);
-		} else if (!failed && type == LDNS_RR_TYPE_CNAME && json_array_size(data) == 1) {
+		} else if (type == LDNS_RR_TYPE_CNAME && json_array_size(data) == 1) {
 			v = json_incref(json_array_get(data, 0));
 			json_decref(data);
 		}
-		if (failed || v == NULL || json_object_set_new(obj, tname, v) < 0)
+		/* json_pack's "o" and json_object_set_new take v even when they fail */
+		if (v == NULL || json_object_set_new(obj, tname, v) < 0)
 			failed = 1;
 	}
 	if (failed) {
@@ -341,13 +355,42 @@ owner_object(struct import *im, size_t from, size_t to, uint32_t zttl, const cha
 	return obj;
 }
 
+/* The SOA as dnsd's loader will build it, from the origin and the soa
+ * object's fields, must be the SOA read. */
+static int
+soa_reads_back(const struct import *im, const char *origin_text, const char *mname, const char *rname)
+{
+	const ldns_rr *s = im->soa.rr;
+	char rdata[2048];
+
+	snprintf(rdata, sizeof(rdata), "%s %s %u %u %u %u %u", mname, rname,
+		 ldns_rdf2native_int32(ldns_rr_rdf(s, 2)), ldns_rdf2native_int32(ldns_rr_rdf(s, 3)),
+		 ldns_rdf2native_int32(ldns_rr_rdf(s, 4)), ldns_rdf2native_int32(ldns_rr_rdf(s, 5)),
+		 ldns_rdf2native_int32(ldns_rr_rdf(s, 6)));
+	return reads_back(im, s, origin_text, rdata);
+}
+
 static json_t *
-soa_object(const struct import *im, uint32_t zttl)
+soa_object(struct import *im, uint32_t zttl, const char *origin_text)
 {
 	const ldns_rr *s = im->soa.rr;
 	char *mname = ldns_rdf2str(ldns_rr_rdf(s, 0)), *rname = ldns_rdf2str(ldns_rr_rdf(s, 1));
 	json_t *o = NULL;
 
+	if (mname != NULL && rname != NULL && ldns_rr_rd_count(s) == 7 &&
+	    !soa_reads_back(im, origin_text, mname, rname)) {
+		if (strlen(origin_text) > LDNS_MAX_DOMAINLEN)
+			dnsd_err_at(im->err, im->files[im->soa.file], (int)im->soa.line, 1,
+				    "the zone's name is %zu characters long written out, and ldns (which dnsd's "
+				    "loader reads records with) reads at most %d", strlen(origin_text),
+				    LDNS_MAX_DOMAINLEN);
+		else
+			dnsd_err_at(im->err, im->files[im->soa.file], (int)im->soa.line, 1,
+				    "the SOA does not read back the same from its fields");
+		free(mname);
+		free(rname);
+		return NULL;
+	}
 	if (mname != NULL && rname != NULL && ldns_rr_rd_count(s) == 7)
 		o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "mname", mname, "rname", rname,
 			      "serial", (json_int_t)ldns_rdf2native_int32(ldns_rr_rdf(s, 2)),
@@ -399,11 +442,12 @@ import_json(struct import *im)
 	struct out o = { 0 };
 	uint32_t zttl = zone_ttl(im);
 	char *origin_text = ldns_rdf2str(im->origin);
-	json_t *soa = soa_object(im, zttl), *v;
+	json_t *soa = origin_text ? soa_object(im, zttl, origin_text) : NULL, *v;
 	const char *key;
 
 	if (origin_text == NULL || soa == NULL || (o.f = open_memstream(&o.buf, &o.len)) == NULL) {
-		dnsd_err_add(im->err, "out of memory");
+		if (im->err->count == 0)
+			dnsd_err_add(im->err, "out of memory");
 		goto out;
 	}
 	fputs("{\n", o.f);
