@@ -6,6 +6,7 @@
 DNSD_BUILD_PACKAGES=(
 	build-essential cmake pkg-config python3
 	libldns-dev libevent-dev libjansson-dev libmaxminddb-dev libcmocka-dev liburcu-dev libssl-dev libsystemd-dev
+	libyaml-dev	# octoDNS zone files for tools/dnsd-import
 	bind9-dnsutils curl	# the dig and curl lines the demo prints
 )
 # What the tests need on top: clients, peers for differential tests,

@@ -365,7 +365,9 @@ load_type(struct zbuild *b, struct bnode *n, const char *owner_text, const char 
 	  const json_t *val, uint32_t owner_ttl)
 {
 	static const char *const keys[] = { "ttl", "data", NULL };
-	uint16_t type = (uint16_t)ldns_get_rr_type_by_name(tkey);
+	/* ldns reads TYPEnnn with atoi: a number past 16 bits must not wrap */
+	unsigned long tnum = (unsigned long)ldns_get_rr_type_by_name(tkey);
+	uint16_t type = tnum > 65535 ? 0 : (uint16_t)tnum;
 	uint32_t ttl = owner_ttl;
 	const json_t *data = val, *v;
 	struct brrset *set;
@@ -796,8 +798,9 @@ load_origin(struct zbuild *b, const json_t *root)
 static void
 load_root(struct zbuild *b)
 {
-	static const char *const keys[] = { "origin", "ttl", "soa", "records", "geo", NULL };
-	const json_t *root = b->d.root, *records, *geo, *v;
+	static const char *const keys[] = { "origin", "ttl", "soa", "records", "geo", "comments", NULL };
+	const json_t *root = b->d.root, *records, *geo, *comments, *v;
+	size_t at;
 	const char *key;
 
 	if (!json_is_object(root)) {
@@ -808,6 +811,11 @@ load_root(struct zbuild *b)
 	if (load_origin(b, root) < 0)
 		return;
 	b->ttl = (uint32_t)jdoc_int(&b->d, b->err, root, "ttl", 0, 2147483647, 3600);
+	/* notes for people (dnsd-import writes what it could not carry): read by no one here */
+	if ((comments = jdoc_get(&b->d, b->err, root, "comments", JSON_ARRAY, 0)) != NULL)
+		json_array_foreach(comments, at, v)
+			if (!json_is_string(v))
+				jdoc_err(&b->d, b->err, v, "comments are strings");
 	load_soa(b, root);
 	if ((records = jdoc_get(&b->d, b->err, root, "records", JSON_OBJECT, 0)) != NULL) {
 		/* size the table once for every owner */

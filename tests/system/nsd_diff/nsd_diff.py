@@ -298,8 +298,11 @@ def zone_text(z):
 	return "\n".join(lines) + "\n"
 
 
-def gen(outdir, port, identity, zone_files):
-	conf = ["server:",
+def nsd_conf_lines(outdir, port, identity):
+	"""nsd.conf's server: and remote-control: parts for NSD on ADDR:port,
+	everything under outdir, answers comparable with dnsd's (minimal
+	responses, no round robin, no RRL, ANY answered)."""
+	return ["server:",
 		"\tip-address: %s@%s" % (ADDR, port),
 		"\tport: %s" % port,
 		"\tdo-ip6: no",
@@ -324,6 +327,10 @@ def gen(outdir, port, identity, zone_files):
 		"\tminimal-responses: yes",
 		"remote-control:",
 		"\tcontrol-enable: no"]
+
+
+def gen(outdir, port, identity, zone_files):
+	conf = nsd_conf_lines(outdir, port, identity)
 	for path in zone_files:
 		with open(path) as f:
 			z = json.load(f)
@@ -344,4 +351,5 @@ def main():
 	T.finish()
 
 
-main()
+if __name__ == "__main__":
+	main()

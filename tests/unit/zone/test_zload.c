@@ -121,6 +121,8 @@ test_each_error_class_has_its_position(void **state)
 		{ "outside origin", "    \"foo.example.org.\": {\"A\": [\"192.0.2.1\"]}\n  }\n}\n",
 		  ":8:5: name foo.example.org. is outside the origin" },
 		{ "unknown type", "    \"a\": {\"BOGUS\": [\"x\"]}\n  }\n}\n", ":8:11: unknown record type \"BOGUS\"" },
+		{ "type number past 16 bits", "    \"a\": {\"TYPE75744\": [\"\\\\# 1 00\"]}\n  }\n}\n",
+		  ":8:11: unknown record type \"TYPE75744\"" },
 		{ "bad json", "    \"a\": {\"A\": [\"192.0.2.1\",]}\n  }\n}\n", ":8:" },
 		{ "unknown region", "    \"w\": {\"MX\": \"10 ns1\"}\n  },\n  \"geo\": {\"www\": {\"regions\": [\"us-east\", \"mars\"]}}\n}\n",
 		  ":10:42: unknown region mars" },
