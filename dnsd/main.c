@@ -177,7 +177,7 @@ drop_privileges(const char *user)
 	return 0;
 }
 
-/* docs/health.md §7: geo answers wait at most the largest check timeout
+/* docs/health.md §7: answers wait at most the largest check timeout
  * for the first round's verdicts.  Workers never wait, so they start only
  * once health_ready() is true (it turns true at that deadline at the
  * latest).  The wait is a timer on the main loop, never a sleep: signals

@@ -40,7 +40,8 @@ uint32_t health_endpoint_word(const struct health *h, uint32_t slot);
 uint32_t health_region_word(const struct health *h, uint32_t slot);
 
 /* True once every endpoint has a first verdict or the largest check
- * timeout has passed since start (docs/health.md §7): until then geo answers wait. */
+ * timeout has passed since start (docs/health.md §7): until then no worker
+ * answers (queries wait in the socket buffers). */
 int health_ready(const struct health *h);
 
 /* Control API side (main thread).  The new forced state is written to
