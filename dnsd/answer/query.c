@@ -12,8 +12,8 @@
 #include "dnsd/answer/query_int.h"
 #include "dnsd/proto/wire.h"
 
-/* RFC 1034 leaves chain length open; 8 is BIND's and NSD's order of size
- * and stops loops without a visited set. */
+/* RFC 1034 leaves chain length open; 8 is BIND's and NSD's order of size.
+ * A loop inside it is cut by remembering the CNAMEs already answered. */
 #define CNAME_HOPS_MAX 8
 #define VERSION_TXT "dnsd " DNSD_VERSION
 
@@ -352,6 +352,7 @@ answer_in(struct qctx *x)
 	size_t len = (size_t)x->q->qname_len;
 	const struct zone *z = zone_for(x, x->q->qname, len);
 	struct zone_lookup lk;
+	const struct zone_rrset *seen[CNAME_HOPS_MAX];	/* CNAMEs answered so far */
 
 	if (z == NULL) {
 		x->rcode = WIRE_RCODE_REFUSED;
@@ -387,6 +388,10 @@ answer_in(struct qctx *x)
 			answer_node(x, z, n, name);
 			return;
 		}
+		for (int i = 0; i < hop; i++)
+			if (seen[i] == cname)
+				return;	/* a loop: each CNAME once, the resolver sees the loop */
+		seen[hop] = cname;
 		put_rrset(x, 1, name, cname, cname->ttl);
 		x->naddl = 0;
 		if (x->q->qtype == WIRE_T_ANY)
@@ -682,6 +687,8 @@ query_answer_rrl(const struct snap *s, const struct geo_rtt_table *rtt, const ui
 		limit = cap;
 	wire_buf_init(&x.b, out, limit);
 	wire_put_header_question(&x.b, pkt, &q);
+	if (rc == WIRE_ENOTIMP)
+		wire_set_flags(&x.b, 0, WIRE_F_RD | WIRE_F_CD);	/* QR and opcode only */
 	if (rc != WIRE_OK) {
 		x.rcode = (unsigned)parse_rcode(rc);
 		if (rrl != NULL)

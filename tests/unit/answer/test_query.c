@@ -165,6 +165,7 @@ test_answer_table(void **state)
 		{ "EXAMPLE.com", WIRE_T_MX, 0, 1, 1, 0, 1 },		/* MX + mail A */
 		{ "docs.example.com", WIRE_T_A, 0, 1, 2, 0, 0 },	/* CNAME chain */
 		{ "out.example.com", WIRE_T_A, 0, 1, 1, 0, 0 },		/* chain leaves the zone */
+		{ "loop1.example.com", WIRE_T_A, 0, 1, 2, 0, 0 },	/* a loop: each CNAME once */
 		{ "nx.example.com", WIRE_T_A, 3, 1, 0, 1, 0 },		/* NXDOMAIN + SOA */
 		{ "mail.example.com", WIRE_T_AAAA, 0, 1, 0, 1, 0 },	/* NODATA + SOA */
 		{ "b.deep.example.com", WIRE_T_A, 0, 1, 0, 1, 0 },	/* ENT: NODATA */
@@ -238,6 +239,25 @@ test_tcp_overflow_is_servfail_without_tc(void **state)
 	assert_int_equal(wire_get16(a->buf + 2) & 0xf, WIRE_RCODE_SERVFAIL);
 	assert_int_equal(wire_get16(a->buf + 2) & WIRE_F_TC, 0);
 	assert_int_equal(wire_get16(a->buf + 6), 0);
+	free(a);
+}
+
+/* NOTIMP says nothing about recursion or checking: QR and the opcode
+ * only, as BIND answers and ISC's compliance test expects. */
+static void
+test_notimp_keeps_only_qr_and_opcode(void **state)
+{
+	struct ans *a = malloc(sizeof(*a));
+	struct qopt notimp = { .opcode = 2 };
+	uint8_t pkt[512];
+	struct query_client c = { .family = 4, .addr = { 127, 0, 0, 1 }, .port = 5300 };
+	size_t n = make_query(pkt, "example.com", WIRE_T_A, &notimp);
+
+	pkt[2] |= WIRE_F_RD >> 8;
+	pkt[3] |= WIRE_F_CD;
+	a->len = query_answer(*state, NULL, pkt, n, &c, QUERY_UDP, a->buf, sizeof(a->buf), NULL);
+	assert_true(a->len >= 12);
+	assert_int_equal(wire_get16(a->buf + 2), WIRE_F_QR | 2 << 11 | WIRE_RCODE_NOTIMP);
 	free(a);
 }
 
@@ -503,6 +523,7 @@ main(void)
 		cmocka_unit_test(test_negative_ttl_is_soa_minimum),
 		cmocka_unit_test(test_edns_truncation_and_tcp),
 		cmocka_unit_test(test_tcp_overflow_is_servfail_without_tc),
+		cmocka_unit_test(test_notimp_keeps_only_qr_and_opcode),
 		cmocka_unit_test(test_protocol_errors),
 		cmocka_unit_test(test_hide_version_and_identity),
 		cmocka_unit_test(test_ecs_scope),
