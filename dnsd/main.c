@@ -35,6 +35,7 @@ struct opts {
 
 static const char *g_conf_file;
 static struct health *g_health;	/* the checker; outlives every snapshot */
+static int g_ready;	/* READY=1 sent: the workers answer */
 
 static void
 usage(FILE *out)
@@ -131,7 +132,10 @@ reload_conf(void *arg, struct dnsd_err *err)
 
 	sd_notify(0, "RELOADING=1\nSTATUS=reloading");
 	rc = reload_run(g_conf_file, g_health, err);
-	sd_notifyf(0, "READY=1\nSTATUS=%s", rc == 0 ? "serving" : "serving the previous files: the reload was refused");
+	/* a reload while the workers wait for first verdicts must not tell
+	 * systemd we are ready: only start_when_ready() does that */
+	sd_notifyf(0, "%sSTATUS=%s", g_ready ? "READY=1\n" : "",
+		   rc == 0 ? "serving" : "serving the previous files: the reload was refused");
 	return rc;
 }
 
@@ -217,6 +221,7 @@ start_when_ready(evutil_socket_t fd, short what, void *arg)
 	log_msg(LOG_LVL_INFO, "start", "version=%s zones=%zu records=%zu regions=%zu workers=%d listen=%zu",
 		DNSD_VERSION, st->nzones, st->nrecords, st->nregions, st->workers, st->nlisten);
 	/* ready only now: the first verdicts are in and every worker answers */
+	g_ready = 1;
 	sd_notify(0, "READY=1\nSTATUS=serving");
 }
 

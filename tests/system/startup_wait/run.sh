@@ -40,7 +40,13 @@ exited() { ! kill -0 "$DNSD_PID" 2>/dev/null; }
 # --- a 60 s wait: everything on the main loop still answers ----------------
 config_with 60
 : >"$T_LOG"
-"$DNSD_BIN" -c "$T_TMP/dnsd.json" --foreground >>"$T_LOG" 2>&1 &
+# systemd's notify socket: READY=1 must not come before the workers answer,
+# not even from a reload during the wait
+notify_msgs="$T_TMP/notify.log"
+: >"$notify_msgs"
+t_bg notify "$T_PY" ../systemd_notify/notify_listen.py "$T_TMP/notify.sock" "$notify_msgs"
+wait_until 5 test -S "$T_TMP/notify.sock" || fail "the notify listener did not start"
+NOTIFY_SOCKET="$T_TMP/notify.sock" "$DNSD_BIN" -c "$T_TMP/dnsd.json" --foreground >>"$T_LOG" 2>&1 &
 DNSD_PID=$!
 if wait_until 5 api_answers; then
 	ok "control API answers during the wait ($T_WAITED s after start)"
@@ -54,6 +60,11 @@ t_soa_ok "$T_PORT" example.com. && fail "DNS answered before the first verdicts"
 kill -HUP "$DNSD_PID"
 wait_until 3 log_has 'event=reload result=ok' && ok "SIGHUP reloads during the wait ($T_WAITED s)" ||
 	fail "no reload within 3 s of SIGHUP"
+wait_until 3 grep -q '^RELOADING=1' "$notify_msgs" && ok "systemd hears RELOADING=1" || fail "no RELOADING=1"
+two_msgs() { [ "$(wc -l <"$notify_msgs")" -ge 2 ]; }
+wait_until 3 two_msgs || fail "no message after the reload: $(cat "$notify_msgs")"
+grep -q '^READY=1' "$notify_msgs" && fail "READY=1 sent during the wait: $(cat "$notify_msgs")" ||
+	ok "no READY=1 while the workers wait for first verdicts"
 kill -TERM "$DNSD_PID"
 if wait_until 2 exited; then
 	ok "SIGTERM during the wait ends dnsd within 2 s ($T_WAITED s)"
