@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+
+#include "tests/unit/test_tmp.h"
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -104,34 +106,12 @@ test_metrics_label(void **state)
 
 /* --- over HTTP ------------------------------------------------------------ */
 
-static char tmpdir[64];
 static struct event_base *g_base;
 static struct health *g_h;
 static struct ctl *g_ctl;
 static int g_port;
 static int g_reload_fail;
 static int g_reloads;
-
-static const char *
-tmp_path(const char *name)
-{
-	static char path[4][256];
-	static int slot;
-	char *p = path[slot++ % 4];
-
-	snprintf(p, 256, "%s/%s", tmpdir, name);
-	return p;
-}
-
-static void
-write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
 
 static int
 stub_reload(void *arg, struct dnsd_err *err)
@@ -401,12 +381,11 @@ setup(void **state)
 	struct dnsd_err *err = calloc(1, sizeof(*err));
 	struct snap *s;
 
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_ctl.XXXXXX");
-	if (mkdtemp(tmpdir) == NULL || (g_port = free_port()) < 0)
+	if (tmp_make("test_ctl") < 0 || (g_port = free_port()) < 0)
 		return -1;
 	snprintf(text, sizeof(text), conf_text, g_port);
-	write_file(tmp_path("dnsd.json"), text);
-	write_file(tmp_path("zone.json"), zone_text);
+	tmp_write("dnsd.json", text);
+	tmp_write("zone.json", zone_text);
 	rcu_register_thread();
 	g_h = health_new();
 	if (reload_init() < 0 || metrics_register(render_queries, NULL) < 0)
@@ -429,15 +408,12 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char cmd[128];
-
 	ctl_free(g_ctl);
 	event_base_free(g_base);
 	publish_snap(NULL);
 	health_free(g_h);
 	rcu_unregister_thread();
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tmp_remove();
 }
 
 int

@@ -18,32 +18,12 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/test_tmp.h"
+
 #include "dnsd/conf/conf.h"
 #include "dnsd/health/health_int.h"
 #include "dnsd/health/health.h"
 
-static char tmpdir[64];
-
-static const char *
-tmp_path(const char *name)
-{
-	static char path[4][256];
-	static int slot;
-	char *p = path[slot++ % 4];
-
-	snprintf(p, 256, "%s/%s", tmpdir, name);
-	return p;
-}
-
-static void
-write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
 
 /* --- rise/fall ------------------------------------------------------------ */
 
@@ -256,7 +236,7 @@ test_state_file_bad(void **state)
 
 	assert_int_equal(health_file_read(tmp_path("missing.json"), &v, &n), -ENOENT);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		write_file(tmp_path("bad.json"), bad[i]);
+		tmp_write("bad.json", bad[i]);
 		if (health_file_read(tmp_path("bad.json"), &v, &n) != -EINVAL)
 			fail_msg("accepted bad state file: %s", bad[i]);
 		assert_null(v);
@@ -324,7 +304,7 @@ load_conf(const char *regions)
 		 " \"regions\": {%s},\n"
 		 " \"checks\": {\"web\": {\"type\": \"http\", \"port\": 8080, \"interval\": 1, \"timeout\": 0.5}}}\n",
 		 regions);
-	write_file(tmp_path("dnsd.json"), text);
+	tmp_write("dnsd.json", text);
 	c = conf_load(tmp_path("dnsd.json"), err);
 	if (c == NULL)
 		fail_msg("conf_load: %s", err->count ? err->msg[0] : "?");
@@ -372,7 +352,7 @@ test_apply_restore_force(void **state)
 		 "               \"192.0.2.11\": {\"forced\": \"auto\", \"state\": \"down\", \"since\": 1, \"at\": %ld},\n"
 		 "               \"203.0.113.10\": {\"forced\": \"down\"}}}\n",
 		 now, now - 100, now - 10, now - 601);
-	write_file(tmp_path("state.json"), saved);
+	tmp_write("state.json", saved);
 	c1 = load_conf(regions_v1);
 	assert_non_null(h);
 	apply(h, c1, &s1);
@@ -479,9 +459,8 @@ test_force_not_saved_is_refused(void **state)
 static int
 setup(void **state)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_health.XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
-	write_file(tmp_path("zone.json"),
+	assert_int_equal(tmp_make("test_health"), 0);
+	tmp_write("zone.json",
 		   "{\"origin\": \"example.com.\", \"ttl\": 300,\n"
 		   " \"soa\": {\"mname\": \"ns1\", \"rname\": \"hostmaster\", \"serial\": 1, \"refresh\": 3600,\n"
 		   "         \"retry\": 600, \"expire\": 1209600, \"minimum\": 300},\n"
@@ -492,10 +471,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tmp_remove();
 }
 
 int

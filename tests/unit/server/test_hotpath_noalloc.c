@@ -32,9 +32,9 @@
 #include "geo/latency.h"
 
 #include "tests/unit/alloc_count.h"
+#include "tests/unit/test_tmp.h"
 
 struct fixture {
-	char dir[64];
 	struct health *health;
 	struct geo_latency *latency;
 	struct query_metrics *metrics;
@@ -61,37 +61,22 @@ static const char conf_fmt[] =
 	" \"pins\": {\"eu\": {\"countries\": [\"DE\", \"FR\", \"IE\"], \"mode\": \"strict\"}},\n"
 	" \"networks\": {\"10.20.0.0/16\": {\"country\": \"DE\"}, \"10.30.0.0/16\": {\"region\": \"ap-southeast\"}}}\n";
 
-static void
-write_file(const char *dir, const char *name, const char *text)
-{
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	assert_non_null(f = fopen(path, "w"));
-	fputs(text, f);
-	fclose(f);
-}
-
 static int
 setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
 	struct dnsd_err *err = calloc(1, sizeof(*err));
-	char conf[2048], path[128];
+	char conf[2048];
 	struct snap *s;
 	struct geo_latency_item item = { .region = "eu-west", .rtt_ms = 3 };
 
-	snprintf(fx->dir, sizeof(fx->dir), "/tmp/hotpath-noalloc.XXXXXX");
-	if (mkdtemp(fx->dir) == NULL)
+	if (tmp_make("hotpath-noalloc") < 0)
 		return -1;
 	snprintf(conf, sizeof(conf), conf_fmt, getenv("DNSD_SRC"));
-	write_file(fx->dir, "dnsd.json", conf);
-	write_file(fx->dir, "zone.json", zone_text);
-	snprintf(path, sizeof(path), "%s/dnsd.json", fx->dir);
+	tmp_write("zone.json", zone_text);
 	rcu_register_thread();
 	fx->health = health_new();
-	if ((s = reload_build(path, err)) == NULL || reload_publish(s, fx->health, err) < 0) {
+	if ((s = reload_build(tmp_write("dnsd.json", conf), err)) == NULL || reload_publish(s, fx->health, err) < 0) {
 		dnsd_err_print(err, stderr);
 		return -1;
 	}
@@ -117,18 +102,16 @@ static int
 teardown(void **state)
 {
 	struct fixture *fx = *state;
-	char cmd[128];
 
 	publish_rtt(NULL);
 	publish_snap(NULL);
 	health_free(fx->health);
 	geo_latency_free(fx->latency);
 	rcu_unregister_thread();
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->dir);
 	free(fx->metrics);
 	rrl_free(fx->rrl);
 	free(fx);
-	return system(cmd) == 0 ? 0 : -1;
+	return tmp_remove();
 }
 
 /* A query for name/type, class IN or CH, with EDNS and, when ecs is set,

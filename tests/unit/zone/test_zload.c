@@ -15,31 +15,16 @@
 
 #include <cmocka.h>
 
+#include "tests/unit/test_tmp.h"
+
 #include "dnsd/util/arena.h"
 #include "dnsd/conf/conf.h"
 #include "dnsd/proto/wire.h"
 #include "dnsd/zone/zload.h"
 
-static char tmpdir[64];
 
 /* A wire-name literal and its length, for zone_node_find(). */
 #define W(lit) (const uint8_t *)(lit), dname_len((const uint8_t *)(lit))
-
-static const char *
-write_file(const char *name, const char *text)
-{
-	static char path[4][256];
-	static int slot;
-	char *p = path[slot++ % 4];
-	FILE *f;
-
-	snprintf(p, 256, "%s/%s", tmpdir, name);
-	f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	return p;
-}
 
 static const char conf_text[] =
 	"{\n"
@@ -55,18 +40,14 @@ static const char conf_text[] =
 static int
 setup(void **state)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_zload.XXXXXX");
-	assert_non_null(mkdtemp(tmpdir));
+	assert_int_equal(tmp_make("test_zload"), 0);
 	return 0;
 }
 
 static int
 teardown(void **state)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tmp_remove();
 }
 
 /* Loads zone text against conf_text; returns the first error or "". */
@@ -75,11 +56,11 @@ load_zone(const char *zone_text, struct dnsd_err *err, struct zone **out)
 {
 	struct dnsd_conf *c;
 	struct arena *a = arena_new();
-	const char *zpath = write_file("zone.json", zone_text);
+	const char *zpath = tmp_write("zone.json", zone_text);
 	struct zone *z;
 
 	dnsd_err_init(err);
-	c = conf_load(write_file("dnsd.json", conf_text), err);
+	c = conf_load(tmp_write("dnsd.json", conf_text), err);
 	assert_non_null(c);
 	z = zload_zone(a, c, zpath, err);
 	if (out != NULL)
@@ -216,7 +197,7 @@ test_config_errors(void **state)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		dnsd_err_init(err);
-		struct dnsd_conf *c = conf_load(write_file("bad.json", cases[i].text), err);
+		struct dnsd_conf *c = conf_load(tmp_write("bad.json", cases[i].text), err);
 		const char *msg = err->count ? err->msg[0] : "";
 		if (c != NULL || strstr(msg, cases[i].expect) == NULL)
 			fail_msg("%s: got \"%s\", want \"%s\"", cases[i].what, msg, cases[i].expect);
@@ -229,7 +210,7 @@ static void
 test_config_defaults_and_cidr(void **state)
 {
 	struct dnsd_err *err = calloc(1, sizeof(*err));
-	struct dnsd_conf *c = conf_load(write_file("dnsd.json", conf_text), err);
+	struct dnsd_conf *c = conf_load(tmp_write("dnsd.json", conf_text), err);
 	struct geo_addr a;
 
 	assert_non_null(c);
