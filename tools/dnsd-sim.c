@@ -26,6 +26,7 @@
 
 #include "dnsd/server/reload.h"
 #include "dnsd/sim/sim.h"
+#include "dnsd/util/clock.h"
 #include "dnsd/util/log.h"
 
 /* A GET /v1/health answers in milliseconds; a server that has not in
@@ -322,15 +323,6 @@ apply_changes(struct health *h, const struct opts *o)
 
 /* --- main ------------------------------------------------------------------- */
 
-static double
-seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int
 leaks(const struct sim_result *r)
 {
@@ -355,7 +347,7 @@ main(int argc, char **argv)
 	struct sim_space *sp = NULL;
 	struct sim_result *res = NULL;
 	FILE *out = stdout;
-	double t0 = seconds();
+	double t0 = clock_mono_seconds();
 	int rc = 1, erc;
 
 	if (err == NULL || parse_args(argc, argv, &o) < 0)
@@ -417,7 +409,7 @@ main(int argc, char **argv)
 	struct sim_meta meta = {
 		.config = o.conf, .health = o.health ? o.health : "all up",
 		.nchanges = o.nchanges, .changes = o.change_text,
-		.list_networks = o.list_networks, .seconds = seconds() - t0,
+		.list_networks = o.list_networks, .seconds = clock_mono_seconds() - t0,
 	};
 	if (sim_report(res, &meta, o.format, out) < 0 || fflush(out) != 0) {
 		fprintf(stderr, "dnsd-sim: cannot write the report\n");

@@ -15,15 +15,7 @@
 
 #include "dnsd/answer/query.h"
 #include "dnsd/sim/sim.h"
-
-static double
-now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
+#include "dnsd/util/clock.h"
 
 /* --- areas and places ------------------------------------------------------ */
 
@@ -257,7 +249,7 @@ struct sim_space *
 sim_space_new(const struct snap *s, int keep_blocks)
 {
 	struct sim_space *sp = calloc(1, sizeof(*sp));
-	double t0 = now_seconds();
+	double t0 = clock_mono_seconds();
 	size_t cap = 0;
 
 	if (sp == NULL)
@@ -270,7 +262,7 @@ sim_space_new(const struct snap *s, int keep_blocks)
 	name_areas(sp);
 	free(sp->index);	/* places are complete: nothing looks them up again */
 	sp->index = NULL;
-	sp->seconds = now_seconds() - t0;
+	sp->seconds = clock_mono_seconds() - t0;
 	return sp;
 }
 
