@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "dnsd/answer/query.h"
 #include "dnsd/sim/sim.h"
