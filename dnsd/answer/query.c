@@ -537,15 +537,11 @@ finish(struct qctx *x, const uint8_t *pkt, size_t limit, int with_opt)
 	size_t opt = with_opt ? opt_size(x) : 0;
 
 	if (x->b.overflow) {
-		/* one check at the end: start again with an empty answer, TC set
-		 * over UDP so the client retries over TCP; over TCP there is no
-		 * bigger transport, the rcode says SERVFAIL and TC would mean
-		 * nothing (docs/protocol.md §5) */
+		/* one check at the end: start again with an empty, truncated answer */
 		wire_buf_init(&x->b, x->b.p, limit);
 		wire_put_header_question(&x->b, pkt, x->q);
 		memset(x->count, 0, sizeof(x->count));
-		if (x->rcode != WIRE_RCODE_SERVFAIL)
-			wire_set_flags(&x->b, WIRE_F_TC, 0);
+		wire_set_flags(&x->b, WIRE_F_TC, 0);
 	}
 	x->b.cap = limit;
 	if (opt > 0)
@@ -705,6 +701,10 @@ query_answer_rrl(const struct snap *s, const struct geo_rtt_table *rtt, const ui
 	if (rrl != NULL)
 		rrl_classify(&x, out, rrl);
 	finish(&x, pkt, limit, 1);
+	/* TC asks for a retry over TCP; over TCP there is nothing bigger to
+	 * retry over, and the SERVFAIL above says it all (docs/protocol.md §5) */
+	if (proto == QUERY_TCP)
+		wire_set_flags(&x.b, 0, WIRE_F_TC);
 	count_query(&x, proto, x.b.overflow);
 	if (s->conf->log.queries)
 		log_query(&x, proto);
