@@ -20,6 +20,7 @@
 #include "dnsd/ctl/ctl.h"
 #include "dnsd/health/health.h"
 #include "dnsd/server/net.h"
+#include "dnsd/server/notify.h"
 #include "dnsd/server/publish.h"
 #include "dnsd/server/reload.h"
 #include "dnsd/server/reports.h"
@@ -269,7 +270,7 @@ serve(struct snap *first, int foreground)
 		if (sigs[i] == NULL || event_add(sigs[i], NULL) < 0)
 			goto out;
 	}
-	if (health_start(g_health) < 0 || reports_init(base) < 0)
+	if (health_start(g_health) < 0 || reports_init(base) < 0 || notify_init(base) < 0)
 		goto out;
 	st.net = net;
 	st.base = base;
@@ -289,6 +290,7 @@ out:
 		if (sigs[i])
 			event_free(sigs[i]);
 	net_stop(net);
+	notify_fini();
 	log_async_stop();	/* every thread with a log buffer is gone */
 	reports_fini();	/* workers are gone: nothing reads the table */
 	if (base)

@@ -694,6 +694,8 @@ query_answer_rrl(const struct snap *s, const struct geo_rtt_table *rtt, const ui
 		count_query(&x, proto, 0);
 		return x.b.len;
 	}
+	if (q.tsig || q.qtype == WIRE_T_AXFR || q.qtype == WIRE_T_IXFR)
+		return QUERY_DEFER;
 	x.b.cap = limit - opt_size(&x);
 	answer_sections(&x);
 	if (x.b.overflow && proto == QUERY_TCP)

@@ -20,11 +20,17 @@ struct query_client {
 	uint16_t port;
 };
 
+/* What query_answer() returns for a query it leaves to the server's
+ * transfer module (dnsd/server/xfr.h): a zone transfer (AXFR, IXFR) or a
+ * query signed with TSIG, which need keys, access lists or a stream of
+ * messages the worker's one-in-one-out path does not have. */
+#define QUERY_DEFER ((size_t)-1)
+
 /* Answers the query in pkt[0..len) into out (cap bytes, at least 512 for
  * UDP, 65535 for TCP) from snapshot s and the latency table rtt (NULL:
  * no latency reports), both borrowed for the call (inside
- * rcu_read_lock()).  Returns the response length, or 0 when the packet
- * deserves no answer (shorter than a header, or QR set).  Counts into m,
+ * rcu_read_lock()).  Returns the response length, 0 when the packet
+ * deserves no answer (shorter than a header, or QR set), or QUERY_DEFER.  Counts into m,
  * the calling worker's own counters (NULL: not counted). */
 size_t query_answer(const struct snap *s, const struct geo_rtt_table *rtt, const uint8_t *pkt, size_t len,
 		    const struct query_client *client, enum query_proto proto,

@@ -69,6 +69,8 @@ parse_additional(const uint8_t *pkt, size_t len, size_t *pos, int count, struct 
 		if (*pos + 10 + rdlen > len)
 			return WIRE_EFORMERR;
 		*pos += 10 + rdlen;
+		if (wire_get16(f) == WIRE_T_TSIG)
+			q->tsig = 1;	/* checked where keys are known (dnsd/server/xfr.c) */
 		if (wire_get16(f) != WIRE_T_OPT)
 			continue;
 		if (q->edns || nlen != 1)
@@ -137,7 +139,7 @@ wire_query_parse(const uint8_t *pkt, size_t len, struct wire_query *q)
 	q->id = q->flags = q->qtype = q->qclass = 0;
 	q->qname_len = 0;
 	q->qend = 0;
-	q->edns = q->nsid = q->ecs = q->edns_do = 0;
+	q->edns = q->nsid = q->ecs = q->edns_do = q->tsig = 0;
 	q->udp_size = 0;
 	q->edns_version = 0;
 	if (len < WIRE_HDR)

@@ -21,7 +21,7 @@ enum {
 	WIRE_T_A = 1, WIRE_T_NS = 2, WIRE_T_CNAME = 5, WIRE_T_SOA = 6,
 	WIRE_T_PTR = 12, WIRE_T_HINFO = 13, WIRE_T_MX = 15, WIRE_T_TXT = 16,
 	WIRE_T_AAAA = 28, WIRE_T_SRV = 33, WIRE_T_DNAME = 39, WIRE_T_OPT = 41,
-	WIRE_T_DS = 43, WIRE_T_RRSIG = 46, WIRE_T_IXFR = 251, WIRE_T_AXFR = 252,
+	WIRE_T_DS = 43, WIRE_T_RRSIG = 46, WIRE_T_TSIG = 250, WIRE_T_IXFR = 251, WIRE_T_AXFR = 252,
 	WIRE_T_MAILB = 253, WIRE_T_MAILA = 254, WIRE_T_ANY = 255, WIRE_T_CAA = 257,
 };
 enum { WIRE_C_IN = 1, WIRE_C_CH = 3, WIRE_C_ANY = 255 };
@@ -65,6 +65,7 @@ struct wire_query {
 	int nsid;		/* NSID asked for */
 	int ecs;		/* ECS present */
 	struct geo_addr ecs_addr;
+	int tsig;		/* a TSIG record in the additional section */
 };
 
 /* Parses a query.  WIRE_OK, or one of enum wire_parse; for FORMERR,

@@ -14,6 +14,7 @@
 #include "dnsd/proto/wire.h"
 #include "dnsd/server/net_int.h"
 #include "dnsd/server/publish.h"
+#include "dnsd/server/xfr.h"
 
 /* Stop reading from a client that does not read its answers once this
  * much output waits; resume when it drains. */
@@ -37,6 +38,7 @@ struct tcp_conn {
 	struct event *deadline;		/* armed while the connection is not read */
 	struct timeval partial_since;	/* a message started arriving; 0: none */
 	unsigned queries;
+	struct xfr_stream *xfr;		/* a zone transfer being written; not read meanwhile */
 };
 
 static int
@@ -102,25 +104,62 @@ conn_close(struct tcp_conn *c)
 		c->next->prev = c->prev;
 	event_free(c->deadline);
 	bufferevent_free(c->bev);
+	xfr_stream_free(c->xfr);
 	w->tcp_active--;
 	addr_release(w->net, &c->client);
 	free(c);
 }
 
 static void
+write_message(struct tcp_conn *c, size_t len)
+{
+	uint8_t *out = c->w->tcp_out;
+
+	out[0] = (uint8_t)(len >> 8);
+	out[1] = (uint8_t)len;
+	bufferevent_write(c->bev, out, len + 2);
+}
+
+/* Writes a transfer's messages while the client keeps up; tcp_write()
+ * calls again when it has taken them.  The connection reads its next
+ * query once the transfer is over. */
+static void
+pump_transfer(struct tcp_conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	size_t len = 0;
+
+	while (evbuffer_get_length(out) < TCP_OUT_HIGH &&
+	       (len = xfr_stream_next(c->xfr, c->w->tcp_out + 2, 65535)) > 0)
+		write_message(c, len);
+	if (len == 0 && evbuffer_get_length(out) < TCP_OUT_HIGH) {
+		xfr_stream_free(c->xfr);
+		c->xfr = NULL;
+		bufferevent_enable(c->bev, EV_READ);
+	}
+}
+
+static void
 answer_one(struct tcp_conn *c, const uint8_t *q, size_t qlen)
 {
 	struct worker *w = c->w;
+	const struct snap *s;
 	size_t len;
 
 	rcu_read_lock();
-	len = query_answer(publish_snap_get(), publish_rtt_get(), q, qlen, &c->client, QUERY_TCP, w->tcp_out + 2, 65535, w->metrics);
+	s = publish_snap_get();
+	len = query_answer(s, publish_rtt_get(), q, qlen, &c->client, QUERY_TCP, w->tcp_out + 2, 65535, w->metrics);
+	if (len == QUERY_DEFER)
+		len = xfr_answer_tcp(s, publish_rtt_get(), q, qlen, &c->client, w->tcp_out + 2, 65535,
+				     w->metrics, &c->xfr);
 	rcu_read_unlock();
 	if (len == 0)
 		return;
-	w->tcp_out[0] = (uint8_t)(len >> 8);
-	w->tcp_out[1] = (uint8_t)len;
-	bufferevent_write(c->bev, w->tcp_out, len + 2);
+	write_message(c, len);
+	if (c->xfr != NULL) {
+		bufferevent_disable(c->bev, EV_READ);
+		pump_transfer(c);
+	}
 }
 
 static void tcp_event(struct bufferevent *bev, short what, void *arg);
@@ -173,6 +212,8 @@ tcp_read(struct bufferevent *bev, void *arg)
 		evbuffer_drain(in, 2);
 		evbuffer_remove(in, c->w->tcp_in, qlen);
 		answer_one(c, c->w->tcp_in, qlen);
+		if (c->xfr != NULL)
+			return;	/* the rest waits for the transfer's end */
 		if (++c->queries >= TCP_MAX_QUERIES) {
 			/* Nothing queued (the last messages got no answer): no
 			 * write will ever call close_when_written, so close now. */
@@ -205,6 +246,11 @@ tcp_write(struct bufferevent *bev, void *arg)
 {
 	struct tcp_conn *c = arg;
 
+	if (c->xfr != NULL) {
+		pump_transfer(c);
+		if (c->xfr != NULL)
+			return;
+	}
 	/* output drained below the low watermark (0): read again */
 	evtimer_del(c->deadline);
 	bufferevent_enable(bev, EV_READ);

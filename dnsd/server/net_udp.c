@@ -13,6 +13,7 @@
 #include "dnsd/server/net_int.h"
 #include "dnsd/server/rrl.h"
 #include "dnsd/server/publish.h"
+#include "dnsd/server/xfr.h"
 #include "dnsd/util/log.h"
 
 /* Once per reader: every header points at its own buffers for good. */
@@ -95,6 +96,11 @@ answer_batch(struct udp_reader *w, int n)
 			continue;
 		size_t len = query_answer_rrl(s, rtt, b->in[i], b->msgs[i].msg_len, &client, QUERY_UDP,
 					      b->out[i], cap, w->metrics, &what);
+		if (len == QUERY_DEFER) {	/* transfers and TSIG: rare, small, limited as errors */
+			len = xfr_answer_udp(s, rtt, b->in[i], b->msgs[i].msg_len, &client, b->out[i], cap,
+					     w->metrics);
+			what = (struct query_rrl){ .kind = QUERY_RRL_ERROR };
+		}
 		if (len == 0 || (now_ms && (len = rate_limit(w, s, &client, &what, b->out[i], len,
 								 b->msgs[i].msg_len, now_ms)) == 0))
 			continue;

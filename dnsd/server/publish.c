@@ -17,12 +17,31 @@ publish_snap_get(void)
 }
 
 void
+publish_snap_hold(const struct snap *s)
+{
+	/* inside the reader's section the publisher's own hold is still
+	 * there (it drops it after synchronize_rcu()), so this never revives
+	 * a snapshot that reached zero */
+	atomic_fetch_add(&((struct snap *)s)->holds, 1);
+}
+
+void
+publish_snap_release(const struct snap *s)
+{
+	if (s != NULL && atomic_fetch_sub(&((struct snap *)s)->holds, 1) == 1)
+		snap_free((struct snap *)s);
+}
+
+void
 publish_snap(struct snap *next)
 {
-	struct snap *old = rcu_xchg_pointer(&g_snap, next);
+	struct snap *old;
 
-	synchronize_rcu();	/* no reader can still hold old */
-	snap_free(old);
+	if (next != NULL)
+		atomic_store(&next->holds, 1);
+	old = rcu_xchg_pointer(&g_snap, next);
+	synchronize_rcu();	/* no reader can still see old without a hold */
+	publish_snap_release(old);
 }
 
 const struct geo_rtt_table *

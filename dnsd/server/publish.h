@@ -17,6 +17,14 @@ const struct snap *publish_snap_get(void);
  * one, frees it.  next may be NULL (at shutdown). */
 void publish_snap(struct snap *next);
 
+/* A hold on s, a snapshot a reader got from publish_snap_get() inside
+ * rcu_read_lock(): s outlives the read-side section until the matching
+ * publish_snap_release(), which frees it when it was the last hold of a
+ * snapshot no longer served.  For zone transfers, which stream from one
+ * snapshot across many event-loop turns.  Any thread. */
+void publish_snap_hold(const struct snap *s);
+void publish_snap_release(const struct snap *s);
+
 /* The latency table workers rank by, or NULL while nothing was reported.
  * Borrowed like publish_snap_get(). */
 const struct geo_rtt_table *publish_rtt_get(void);

@@ -10,6 +10,7 @@
 #include <urcu.h>
 
 #include "dnsd/answer/query.h"
+#include "dnsd/server/notify.h"
 #include "dnsd/server/publish.h"
 #include "dnsd/server/reload.h"
 #include "dnsd/server/reports.h"
@@ -122,6 +123,7 @@ reload_publish(struct snap *s, struct health *h, struct dnsd_err *err)
 	s->generation = ++g_generation;
 	publish_snap(s);
 	reports_republish(s);	/* region indexes may have moved */
+	notify_snapshot(s);	/* secondaries of zones whose serial moved */
 	return 0;
 }
 

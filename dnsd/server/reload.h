@@ -18,8 +18,9 @@ struct snap *reload_build(const char *conf_file, struct dnsd_err *err);
 
 /* Registers s's regions and endpoints with h (NULL: none, every endpoint
  * up), numbers it and makes it the serving snapshot; the old one is freed
- * once no worker can see it, and the latency table is republished for
- * s's region indexes.  0; or -ENOSPC with the reason in err when h holds
+ * once no worker can see it, the latency table is republished for
+ * s's region indexes, and secondaries of zones with a new serial are
+ * notified (dnsd/server/notify.h).  0; or -ENOSPC with the reason in err when h holds
  * no more endpoints or regions, and then s is freed and nothing changed. */
 int reload_publish(struct snap *s, struct health *h, struct dnsd_err *err);
 

@@ -8,6 +8,7 @@
 #ifndef DNSD_SNAP_H
 #define DNSD_SNAP_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -36,6 +37,9 @@ struct snap {
 	uint64_t *answers;
 	uint64_t generation;
 	time_t loaded;
+	/* holds on a published snapshot: the publisher's while it serves,
+	 * and one per zone transfer streaming from it (dnsd/server/publish.h) */
+	atomic_uint holds;
 };
 
 struct health_words;

@@ -484,6 +484,7 @@ load_soa(struct zbuild *b, const json_t *root)
 	    (set = brrset_get(b, apex, WIRE_T_SOA, ttl, soa, 1, &fresh)) == NULL)
 		return;
 	add_rdata(b, b->origin_text, WIRE_T_SOA, ttl, rdata, soa, set);
+	b->z->serial = (uint32_t)f[0];
 	/* RFC 2308 section 5: negative answers live min(SOA TTL, MINIMUM) */
 	b->z->neg_ttl = ttl < f[4] ? ttl : (uint32_t)f[4];
 }
@@ -556,10 +557,74 @@ check_residency(struct zbuild *b, const json_t *obj, const struct geo_name *gn, 
 		     "(add one, or list the pin in \"exempt\")", text, geo_pin_name(b->conf->geo, pin));
 }
 
+/* The strict pin governing gn that region r lies outside, or -1: a
+ * secondary answering r to everyone would hand that pin's clients a
+ * region outside it (docs/transfer.md §3). */
+static int
+strict_pin_broken(const struct geo_model *m, const struct geo_name *gn, int r)
+{
+	for (size_t p = 0; p < geo_pin_count(m); p++)
+		if (!(gn->exempt & (1u << p)) && geo_pin_mode_get(m, (int)p) == GEO_PIN_STRICT &&
+		    geo_region_pin(m, r) != (int)p)
+			return (int)p;
+	return -1;
+}
+
+/* "transfer": "exclude" or a list of the name's regions.  Absent, the
+ * view is what an unlocated client gets with every region up: the first
+ * max_regions regions.  Only checked when the zone is transferred. */
+static void
+load_geo_transfer(struct zbuild *b, const json_t *obj, struct zone_geo *g)
+{
+	const struct geo_model *m = b->conf->geo;
+	const json_t *v = json_object_get(obj, "transfer"), *r;
+	const char *why = "the first max_regions regions a secondary would answer everyone with";
+	size_t i;
+
+	if (json_is_string(v) && strcmp(json_string_value(v), "exclude") == 0) {
+		g->xfr_exclude = 1;
+		return;
+	}
+	if (v == NULL) {
+		for (int k = 0; k < g->gn.nregions && k < g->gn.max_regions; k++)
+			g->xfr[g->nxfr++] = g->gn.regions[k];
+	} else if (!json_is_array(v) || json_array_size(v) == 0) {
+		jdoc_err(&b->d, b->err, v, "transfer must be \"exclude\" or a non-empty list of the name's regions");
+		return;
+	} else {
+		why = "a region of its transfer list";
+		json_array_foreach(v, i, r) {
+			int reg = json_is_string(r) ? geo_region_find(m, json_string_value(r)) : -1;
+			int k = 0;
+			while (k < g->gn.nregions && g->gn.regions[k] != reg)
+				k++;
+			if (reg < 0 || k == g->gn.nregions)
+				jdoc_err(&b->d, b->err, r, "transfer lists %s, not a region of geo name %s",
+					 json_is_string(r) ? json_string_value(r) : "a non-string", g->name);
+			else if (g->nxfr < GEO_MAX_REGIONS)
+				g->xfr[g->nxfr++] = (uint8_t)reg;
+		}
+	}
+	if (b->z->transfer == NULL)
+		return;
+	for (int k = 0; k < g->nxfr; k++) {
+		int p = strict_pin_broken(m, &g->gn, g->xfr[k]);
+		if (p < 0)
+			continue;
+		jdoc_key_err(&b->d, b->err, v != NULL ? v : obj,
+			     "geo name %s is governed by strict pin %s, and %s (%s) lies outside it: a "
+			     "secondary would hand the pin's clients that region; set \"transfer\" to "
+			     "regions of pin %s, or to \"exclude\" (docs/transfer.md)",
+			     g->name, geo_pin_name(m, p), geo_region_name(m, g->xfr[k]), why, geo_pin_name(m, p));
+		return;
+	}
+}
+
 static void
 load_geo_name(struct zbuild *b, const char *key, const json_t *obj)
 {
-	static const char *const keys[] = { "regions", "ttl", "max_regions", "all_down", "exempt", NULL };
+	static const char *const keys[] = { "regions", "ttl", "max_regions", "all_down", "exempt",
+					    "transfer", NULL };
 	uint8_t wire[DNAME_MAX];
 	char text[DNAME_MAX * 4 + 2];
 	const json_t *regions, *exempt, *all_down;
@@ -592,6 +657,8 @@ load_geo_name(struct zbuild *b, const char *key, const json_t *obj)
 		load_geo_exempt(b, exempt, &g->gn);
 	if (g->gn.nregions > 0)
 		check_residency(b, obj, &g->gn, text);
+	if (g->gn.nregions > 0)
+		load_geo_transfer(b, obj, g);
 	n->geo = g;
 	n->geo_where = obj;
 }
@@ -796,9 +863,64 @@ load_origin(struct zbuild *b, const json_t *root)
 }
 
 static void
+load_transfer_allow(struct zbuild *b, const json_t *arr, struct zone_transfer *t)
+{
+	const json_t *v;
+	size_t i;
+
+	if ((t->allow = arena_alloc(b->a, (json_array_size(arr) + 1) * sizeof(*t->allow))) == NULL)
+		return;
+	json_array_foreach(arr, i, v)
+		if (!json_is_string(v) || conf_parse_cidr(json_string_value(v), &t->allow[t->nallow]) < 0)
+			jdoc_err(&b->d, b->err, v, "transfer allow entries are networks in CIDR form");
+		else
+			t->nallow++;
+}
+
+static void
+load_transfer_notify(struct zbuild *b, const json_t *arr, struct zone_transfer *t)
+{
+	const json_t *v;
+	size_t i;
+
+	if ((t->notify = arena_alloc(b->a, (json_array_size(arr) + 1) * sizeof(*t->notify))) == NULL)
+		return;
+	json_array_foreach(arr, i, v)
+		if (!json_is_string(v) || conf_parse_hostport(json_string_value(v), &t->notify[t->nnotify]) < 0)
+			jdoc_err(&b->d, b->err, v, "notify entries are ADDR:PORT or [V6ADDR]:PORT");
+		else
+			t->nnotify++;
+}
+
+/* "transfer": {"allow": [CIDR...], "tsig": KEY, "notify": [ADDR:PORT...]}
+ * (docs/transfer.md). */
+static void
+load_transfer(struct zbuild *b, const json_t *root)
+{
+	static const char *const keys[] = { "allow", "tsig", "notify", NULL };
+	const json_t *o = jdoc_get(&b->d, b->err, root, "transfer", JSON_OBJECT, 0), *v;
+	struct zone_transfer *t;
+
+	if (o == NULL || (t = arena_alloc(b->a, sizeof(*t))) == NULL)
+		return;
+	memset(t, 0, sizeof(*t));
+	jdoc_check_keys(&b->d, b->err, o, "transfer", keys);
+	if ((v = jdoc_get(&b->d, b->err, o, "allow", JSON_ARRAY, 0)) != NULL)
+		load_transfer_allow(b, v, t);
+	if ((v = jdoc_get(&b->d, b->err, o, "notify", JSON_ARRAY, 0)) != NULL)
+		load_transfer_notify(b, v, t);
+	if ((v = jdoc_get(&b->d, b->err, o, "tsig", JSON_STRING, 0)) != NULL) {
+		/* XFR-TSIG: check the key exists once conf has keys */
+		t->tsig = arena_strdup(b->a, json_string_value(v));
+	}
+	b->z->transfer = t;
+}
+
+static void
 load_root(struct zbuild *b)
 {
-	static const char *const keys[] = { "origin", "ttl", "soa", "records", "geo", "comments", NULL };
+	static const char *const keys[] = { "origin", "ttl", "soa", "records", "geo", "comments",
+					    "transfer", NULL };
 	const json_t *root = b->d.root, *records, *geo, *comments, *v;
 	size_t at;
 	const char *key;
@@ -817,6 +939,7 @@ load_root(struct zbuild *b)
 			if (!json_is_string(v))
 				jdoc_err(&b->d, b->err, v, "comments are strings");
 	load_soa(b, root);
+	load_transfer(b, root);	/* before the geo names, which it decides checks for */
 	if ((records = jdoc_get(&b->d, b->err, root, "records", JSON_OBJECT, 0)) != NULL) {
 		/* size the table once for every owner */
 		if (btab_reserve(b, json_object_size(records) + 1) < 0) {

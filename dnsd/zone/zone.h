@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dnsd/conf/conf.h"
 #include "dnsd/proto/dname.h"
 #include "geo/geo.h"
 
@@ -66,6 +67,12 @@ struct zone_geo {
 	const char *name;	/* presentation form, for metrics and logs */
 	const char *zone;	/* the zone's origin, presentation form */
 	uint32_t id;		/* index in the snapshot's geo name list */
+	/* What a zone transfer carries for the name (docs/transfer.md §3):
+	 * nothing, or every endpoint of the regions in xfr (a static view
+	 * a secondary can answer everyone with). */
+	uint8_t xfr_exclude;
+	uint8_t nxfr;
+	uint8_t xfr[GEO_MAX_REGIONS];
 };
 
 enum {
@@ -87,6 +94,15 @@ struct zone_node {
 	struct zone_node *hnext;	/* hash chain */
 };
 
+/* Who may transfer a zone and whom it notifies (docs/transfer.md). */
+struct zone_transfer {
+	size_t nallow;
+	struct geo_addr *allow;		/* client networks */
+	const char *tsig;		/* config key name every request must be signed with; NULL: none */
+	size_t nnotify;
+	struct conf_addr *notify;	/* secondaries told of a new serial */
+};
+
 struct zone {
 	const uint8_t *origin;		/* lowercase wire form */
 	uint8_t origin_len;
@@ -98,6 +114,8 @@ struct zone {
 	size_t nbuckets;		/* power of two */
 	struct zone_node **buckets;
 	size_t nnodes, nrecords;
+	uint32_t serial;
+	const struct zone_transfer *transfer;	/* NULL: transfers refused to everyone */
 	struct zone *hnext;		/* zone_set hash chain */
 };
 

@@ -1,0 +1,341 @@
+/*
+ * xfr.c -- zone transfers out and TSIG-signed queries (docs/transfer.md).
+ *
+ * A transfer (RFC 5936) is the zone's SOA, every record of the zone, and
+ * the SOA again, over as many TCP messages as it takes.  The stream walks
+ * the snapshot's own nodes and prepared rdata in place and writes one
+ * message per call, so a worker writes the next message only when the
+ * client took the last: a slow secondary costs a bufferevent, not a
+ * blocked worker, and nothing is copied or sorted.  Geo names carry their
+ * transfer view (§3): what a secondary may answer to everyone.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dnsd/proto/wire.h"
+#include "dnsd/server/publish.h"
+#include "dnsd/server/xfr.h"
+
+enum xfr_phase { XS_SOA_FIRST, XS_NODES, XS_SOA_LAST, XS_DONE };
+
+/* One record as the stream writes it. */
+struct xfr_rr {
+	const uint8_t *owner;
+	uint16_t type;
+	uint32_t ttl;
+	const uint8_t *rdata;
+	uint16_t rdlen;
+	int ncomp;
+	const uint16_t *comp;
+};
+
+struct xfr_stream {
+	const struct snap *s;		/* held until xfr_stream_free() */
+	const struct zone *z;
+	uint16_t id, flags;		/* of the request */
+	int opt;			/* the request had EDNS: each message gets OPT */
+	enum xfr_phase phase;
+	size_t bucket;			/* next hash bucket to take a node from */
+	const struct zone_node *node;	/* NULL: take the next bucket's */
+	uint16_t set, rr;		/* position in node's RRsets */
+	uint16_t geo_region, geo_ep;	/* position in node's transfer view */
+};
+
+/* --- the walk --------------------------------------------------------------- */
+
+static void
+soa_record(const struct zone *z, struct xfr_rr *rr)
+{
+	const struct zone_rr *soa = &z->soa->rr[0];
+
+	*rr = (struct xfr_rr){ z->origin, WIRE_T_SOA, z->soa->ttl, soa->rdata, soa->rdlen,
+			       soa->ncomp, soa->comp_off };
+}
+
+/* The next endpoint of node n's transfer view, if any is left. */
+static int
+peek_geo(struct xfr_stream *x, const struct zone_node *n, struct xfr_rr *rr)
+{
+	const struct zone_geo *g = n->geo;
+
+	if (g == NULL || g->xfr_exclude)
+		return 0;
+	for (; x->geo_region < g->nxfr; x->geo_region++, x->geo_ep = 0) {
+		const struct conf_region *reg = &x->s->conf->regions[g->xfr[x->geo_region]];
+		if (x->geo_ep < reg->nendpoints) {
+			const struct conf_endpoint *ep = &reg->endpoints[x->geo_ep];
+			*rr = (struct xfr_rr){ n->name, ep->family == 4 ? WIRE_T_A : WIRE_T_AAAA, g->ttl,
+					       ep->addr, ep->family == 4 ? 4 : 16, 0, NULL };
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* The next record of node n, the apex SOA aside (it opens and closes). */
+static int
+peek_node(struct xfr_stream *x, const struct zone_node *n, struct xfr_rr *rr)
+{
+	for (; x->set < n->nrrsets; x->set++, x->rr = 0) {
+		const struct zone_rrset *set = &n->rrsets[x->set];
+		if (x->rr >= set->count || ((n->flags & ZONE_NODE_APEX) && set->type == WIRE_T_SOA))
+			continue;
+		const struct zone_rr *r = &set->rr[x->rr];
+		*rr = (struct xfr_rr){ n->name, set->type, set->ttl, r->rdata, r->rdlen, r->ncomp, r->comp_off };
+		return 1;
+	}
+	return peek_geo(x, n, rr);
+}
+
+/* The record the stream writes next, without moving past it; 0 at the end. */
+static int
+peek(struct xfr_stream *x, struct xfr_rr *rr)
+{
+	const struct zone *z = x->z;
+
+	for (;;) {
+		switch (x->phase) {
+		case XS_SOA_FIRST:
+		case XS_SOA_LAST:
+			soa_record(z, rr);
+			return 1;
+		case XS_DONE:
+			return 0;
+		case XS_NODES:
+			break;
+		}
+		if (x->node == NULL) {
+			while (x->bucket < z->nbuckets && z->buckets[x->bucket] == NULL)
+				x->bucket++;
+			if (x->bucket == z->nbuckets) {
+				x->phase = XS_SOA_LAST;
+				continue;
+			}
+			x->node = z->buckets[x->bucket++];
+		}
+		if (peek_node(x, x->node, rr))
+			return 1;
+		x->node = x->node->hnext;
+		x->set = x->rr = x->geo_region = x->geo_ep = 0;
+	}
+}
+
+static void
+advance(struct xfr_stream *x)
+{
+	if (x->phase == XS_SOA_FIRST)
+		x->phase = XS_NODES;
+	else if (x->phase == XS_SOA_LAST)
+		x->phase = XS_DONE;
+	else if (x->set < x->node->nrrsets)
+		x->rr++;
+	else
+		x->geo_ep++;
+}
+
+/* --- messages --------------------------------------------------------------- */
+
+static void
+put_opt(struct wire_buf *b, const struct snap *s)
+{
+	uint16_t payload = (uint16_t)s->conf->limits.udp_payload;
+	const uint8_t opt[11] = { 0, 0, WIRE_T_OPT, payload >> 8, payload & 0xff, 0, 0, 0, 0, 0, 0 };
+
+	wire_put_bytes(b, opt, sizeof(opt));
+}
+
+/* Fills b (header, and question if any, already written) with records
+ * up to XFR_MESSAGE_TARGET bytes.  The count, or -1 when one record alone
+ * does not fit a message. */
+static int
+fill_message(struct xfr_stream *x, struct wire_buf *b)
+{
+	struct xfr_rr rr;
+	int n = 0;
+
+	while (b->len < XFR_MESSAGE_TARGET && peek(x, &rr)) {
+		size_t len = b->len;
+		int ncomp = b->ncomp;
+		wire_put_rr(b, rr.owner, rr.type, WIRE_C_IN, rr.ttl, rr.rdata, rr.rdlen, rr.ncomp, rr.comp);
+		if (b->overflow) {
+			b->overflow = 0;
+			b->len = len;
+			b->ncomp = ncomp;
+			return n > 0 ? n : -1;
+		}
+		advance(x);
+		n++;
+	}
+	return n;
+}
+
+/* Header counts and flags of a finished message: an answer from the
+ * zone's authority (AA), OPT last when the request had EDNS. */
+static size_t
+finish_message(struct xfr_stream *x, struct wire_buf *b, int nrecords)
+{
+	wire_set_count(b, 1, (uint16_t)nrecords);
+	wire_set_flags(b, WIRE_F_AA, WIRE_F_TC);
+	if (x->opt) {
+		b->cap += 11;
+		put_opt(b, x->s);
+		wire_set_count(b, 3, 1);
+	}
+	return b->overflow ? 0 : b->len;
+}
+
+size_t
+xfr_stream_next(struct xfr_stream *x, uint8_t *out, size_t cap)
+{
+	struct wire_buf b;
+	uint16_t flags = WIRE_F_QR | WIRE_F_AA | (x->flags & WIRE_F_RD);
+	uint8_t hdr[WIRE_HDR] = { x->id >> 8, x->id & 0xff, flags >> 8, flags & 0xff };
+	int n;
+
+	if (x->phase == XS_DONE)
+		return 0;
+	wire_buf_init(&b, out, cap - (x->opt ? 11 : 0));
+	wire_put_bytes(&b, hdr, sizeof(hdr));
+	if ((n = fill_message(x, &b)) < 0) {
+		x->phase = XS_DONE;	/* cannot happen below 64 KiB records; end rather than loop */
+		return 0;
+	}
+	return finish_message(x, &b, n);
+}
+
+void
+xfr_stream_free(struct xfr_stream *x)
+{
+	if (x == NULL)
+		return;
+	publish_snap_release(x->s);
+	free(x);
+}
+
+/* --- access ------------------------------------------------------------------ */
+
+/* The zone whose apex the question names, or NULL. */
+static const struct zone *
+zone_of_apex(const struct snap *s, const struct wire_query *q)
+{
+	const struct zone *z = zone_set_find(&s->zones, q->qname, (size_t)q->qname_len);
+
+	return z != NULL && (size_t)q->qname_len == z->origin_len && q->qclass == WIRE_C_IN ? z : NULL;
+}
+
+static int
+client_allowed(const struct zone *z, const struct query_client *c)
+{
+	const struct zone_transfer *t = z->transfer;
+
+	for (size_t i = 0; t != NULL && i < t->nallow; i++)
+		if (conf_addr_in(&t->allow[i], c->family, c->addr))
+			return 1;
+	return 0;
+}
+
+/* A one-message answer to q with no records: an error, or a refusal. */
+static size_t
+answer_empty(const struct snap *s, const uint8_t *pkt, const struct wire_query *q, uint8_t *out,
+	     size_t cap, unsigned rcode)
+{
+	struct wire_buf b;
+
+	wire_buf_init(&b, out, cap);
+	wire_put_header_question(&b, pkt, q);
+	wire_set_rcode(&b, rcode);
+	if (q->edns) {
+		put_opt(&b, s);
+		wire_set_count(&b, 3, 1);
+	}
+	return b.overflow ? 0 : b.len;
+}
+
+/* The zone's SOA alone, the answer to an IXFR over UDP. */
+static size_t
+answer_soa(const struct snap *s, const struct zone *z, const uint8_t *pkt, const struct wire_query *q,
+	   uint8_t *out, size_t cap)
+{
+	struct wire_buf b;
+	struct xfr_rr rr;
+
+	wire_buf_init(&b, out, cap - (q->edns ? 11 : 0));
+	wire_put_header_question(&b, pkt, q);
+	soa_record(z, &rr);
+	wire_put_rr(&b, rr.owner, rr.type, WIRE_C_IN, rr.ttl, rr.rdata, rr.rdlen, rr.ncomp, rr.comp);
+	wire_set_count(&b, 1, 1);
+	wire_set_flags(&b, WIRE_F_AA, 0);
+	if (q->edns) {
+		b.cap += 11;
+		put_opt(&b, s);
+		wire_set_count(&b, 3, 1);
+	}
+	return b.overflow ? 0 : b.len;
+}
+
+/* Starts a transfer of z for q: its first message into out. */
+static size_t
+start_stream(const struct snap *s, const struct zone *z, const uint8_t *pkt, const struct wire_query *q,
+	     uint8_t *out, size_t cap, struct xfr_stream **stream)
+{
+	struct xfr_stream *x = calloc(1, sizeof(*x));
+	struct wire_buf b;
+	int n;
+
+	if (x == NULL)
+		return answer_empty(s, pkt, q, out, cap, WIRE_RCODE_SERVFAIL);
+	x->s = s;
+	x->z = z;
+	x->id = q->id;
+	x->flags = q->flags;
+	x->opt = q->edns;
+	x->phase = XS_SOA_FIRST;
+	wire_buf_init(&b, out, cap - (x->opt ? 11 : 0));
+	wire_put_header_question(&b, pkt, q);	/* the first message repeats the question */
+	if ((n = fill_message(x, &b)) < 0) {
+		free(x);
+		return answer_empty(s, pkt, q, out, cap, WIRE_RCODE_SERVFAIL);
+	}
+	publish_snap_hold(s);
+	*stream = x;
+	return finish_message(x, &b, n);
+}
+
+size_t
+xfr_answer_tcp(const struct snap *s, const struct geo_rtt_table *rtt, const uint8_t *pkt, size_t len,
+	       const struct query_client *client, uint8_t *out, size_t cap, struct query_metrics *m,
+	       struct xfr_stream **stream)
+{
+	struct wire_query q;
+	const struct zone *z;
+
+	*stream = NULL;
+	if (wire_query_parse(pkt, len, &q) != WIRE_OK)
+		return 0;	/* query_answer() answers every parse error itself */
+	if (q.tsig)	/* XFR-TSIG */
+		return answer_empty(s, pkt, &q, out, cap, 9);
+	if (q.qtype != WIRE_T_AXFR && q.qtype != WIRE_T_IXFR)
+		return query_answer(s, rtt, pkt, len, client, QUERY_TCP, out, cap, m);
+	if ((z = zone_of_apex(s, &q)) == NULL || !client_allowed(z, client))
+		return answer_empty(s, pkt, &q, out, cap, WIRE_RCODE_REFUSED);
+	/* IXFR gets the whole zone, which RFC 1995 4 allows */
+	return start_stream(s, z, pkt, &q, out, cap, stream);
+}
+
+size_t
+xfr_answer_udp(const struct snap *s, const struct geo_rtt_table *rtt, const uint8_t *pkt, size_t len,
+	       const struct query_client *client, uint8_t *out, size_t cap, struct query_metrics *m)
+{
+	struct wire_query q;
+	const struct zone *z;
+
+	if (wire_query_parse(pkt, len, &q) != WIRE_OK)
+		return 0;
+	if (q.tsig)	/* XFR-TSIG */
+		return answer_empty(s, pkt, &q, out, cap, 9);
+	if (q.qtype != WIRE_T_AXFR && q.qtype != WIRE_T_IXFR)
+		return query_answer(s, rtt, pkt, len, client, QUERY_UDP, out, cap, m);
+	if (q.qtype == WIRE_T_AXFR || (z = zone_of_apex(s, &q)) == NULL || !client_allowed(z, client))
+		return answer_empty(s, pkt, &q, out, cap, WIRE_RCODE_REFUSED);
+	return answer_soa(s, z, pkt, &q, out, cap);
+}
