@@ -14,6 +14,7 @@ DNSD_BUILD_PACKAGES=(
 DNSD_TEST_PACKAGES=(
 	python3-jsonschema python3-dnspython
 	ldnsutils mmdb-bin nsd gdnsd openssl
+	knot-dnssecutils	# kzonecheck: tests/system/transfer_secondary checks what a transfer carried
 	python3-lxml chromium	# tests/system/sim: the map parsed as XML, the status page's screenshot
 	clang libclang-rt-14-dev	# libFuzzer for tools/fuzz.sh
 )
