@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "dnsd/conf/conf.h"
+#include "dnsd/conf/conf_int.h"
 #include "dnsd/util/jdoc.h"
 
 /* Defaults: README, "Server config". */
@@ -572,7 +573,7 @@ load_root(struct cload *L)
 		"listen", "workers", "zones", "geoip", "identity", "hide_version", "hide_identity",
 		"control", "diagnostics",
 		"state_file", "regions", "checks", "pins", "networks", "latency", "rrl",
-		"limits", "health", "log", "user", NULL };
+		"limits", "health", "log", "user", "tsig", NULL };
 	struct dnsd_conf *c = L->c;
 	json_t *root = L->d.root, *v;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -600,6 +601,8 @@ load_root(struct cload *L)
 	copy_str(L, root, "user", c->user, sizeof(c->user));
 	load_traffic(L, root);
 	load_geoip(L, root);
+	if ((v = json_object_get(root, "tsig")) != NULL)
+		conf_tsig_load(c, &L->d, L->err, v);
 }
 
 struct dnsd_conf *
@@ -642,6 +645,9 @@ conf_free(struct dnsd_conf *c)
 	free(c->zones);
 	free(c->regions);
 	free(c->checks);
+	if (c->tsig != NULL)
+		explicit_bzero(c->tsig, c->ntsig * sizeof(*c->tsig));	/* secrets */
+	free(c->tsig);
 	free(c->geoip);
 	free(c->state_file);
 	free(c->file);

@@ -8,6 +8,7 @@
 
 #include <netinet/in.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
 #include "dnsd/util/err.h"
@@ -45,6 +46,33 @@ struct conf_check {
 	char path[256], host[256];
 };
 
+/* TSIG keys (RFC 8945; README "Server config", "tsig").  HMAC-SHA256 is
+ * the one RFC 8945 section 6 requires; SHA-1 is accepted because that
+ * section still lists it, SHA-384 and SHA-512 because secondaries use them. */
+enum conf_tsig_alg {
+	CONF_TSIG_HMAC_SHA1 = 1,
+	CONF_TSIG_HMAC_SHA256,
+	CONF_TSIG_HMAC_SHA384,
+	CONF_TSIG_HMAC_SHA512,
+};
+
+/* A secret longer than the hash's block (128 bytes for SHA-384/512) is
+ * hashed down by HMAC anyway; 256 leaves room for generous generators. */
+#define CONF_TSIG_SECRET_MAX 256
+#define CONF_TSIG_ALG_WIRE_MAX 32	/* "\013hmac-sha256\0" and kin */
+
+struct conf_tsig_key {
+	char name[1024];		/* presentation, lowercase, absolute: "xfr.example." */
+	uint8_t wire[255];		/* the same name in wire form, lowercase */
+	size_t wire_len;
+	int alg;			/* enum conf_tsig_alg */
+	const char *alg_name;		/* canonical: "hmac-sha256." (static string) */
+	uint8_t alg_wire[CONF_TSIG_ALG_WIRE_MAX];
+	size_t alg_wire_len;
+	uint8_t secret[CONF_TSIG_SECRET_MAX];	/* decoded; never logged */
+	size_t secret_len;
+};
+
 struct dnsd_conf {
 	char *file, *dir;
 	size_t nlisten;
@@ -71,6 +99,8 @@ struct dnsd_conf {
 	size_t nchecks;
 	struct conf_check *checks;
 	struct geo_model *geo;		/* regions, pins, networks, GeoIP */
+	size_t ntsig;
+	struct conf_tsig_key *tsig;	/* in config order; secrets wiped by conf_free */
 };
 
 /* Loads and validates a config file, opening its GeoIP database.  NULL
@@ -85,5 +115,10 @@ int conf_parse_cidr(const char *text, struct geo_addr *out);
 int conf_parse_hostport(const char *text, struct conf_addr *out);
 /* True when addr lies inside net. */
 int conf_addr_in(const struct geo_addr *net, int family, const uint8_t *addr);
+
+/* The TSIG key named wire_name (an uncompressed wire-form name, compared
+ * without regard to ASCII case), or NULL.  Borrowed from c.  Any thread;
+ * a linear walk, fine for the handful of keys a server has. */
+const struct conf_tsig_key *conf_tsig_find(const struct dnsd_conf *c, const uint8_t *wire_name);
 
 #endif
