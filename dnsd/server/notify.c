@@ -21,6 +21,7 @@
 #include "dnsd/proto/wire.h"
 #include "dnsd/server/notify.h"
 #include "dnsd/server/publish.h"
+#include "dnsd/tsig/tsig.h"
 #include "dnsd/util/log.h"
 
 #define NOTIFY_OPCODE 4
@@ -34,8 +35,12 @@ struct pending {
 	struct conf_addr to;
 	uint16_t id;
 	int tries;
-	uint8_t msg[NOTIFY_MSG_MAX];
+	uint8_t msg[NOTIFY_MSG_MAX];	/* unsigned: each send signs a copy */
 	size_t len;
+	int has_key;
+	struct conf_tsig_key key;	/* a copy: a reload may free the config */
+	uint8_t mac[TSIG_MAC_MAX];	/* of the last send, to check the answer */
+	size_t mac_len;
 	struct event *timer;
 	struct pending *next;
 };
@@ -73,6 +78,7 @@ pending_free(struct pending *p)
 {
 	if (p->timer != NULL)
 		event_free(p->timer);
+	explicit_bzero(&p->key, sizeof(p->key));	/* the secret's copy */
 	free(p);
 }
 
@@ -89,8 +95,13 @@ static void
 send_pending(struct pending *p)
 {
 	struct timeval wait = { 1 << p->tries, 0 };
+	uint8_t msg[NOTIFY_MSG_MAX];
+	size_t len = p->len;
 
-	if (sendto(fd_for(&p->to), p->msg, p->len, 0, (const struct sockaddr *)&p->to.ss, p->to.sslen) < 0)
+	memcpy(msg, p->msg, len);
+	if (p->has_key && (len = tsig_sign_request(&p->key, msg, len, sizeof(msg), time(NULL), p->mac, &p->mac_len)) == 0)
+		len = p->len;	/* cannot happen: the message is small; unsigned, it is refused and logged */
+	if (sendto(fd_for(&p->to), msg, len, 0, (const struct sockaddr *)&p->to.ss, p->to.sslen) < 0)
 		log_msg(LOG_LVL_WARNING, "notify", "zone=%s to=%s error=\"%s\"", p->zone, p->to.text, strerror(errno));
 	p->tries++;
 	evtimer_add(p->timer, &wait);
@@ -146,6 +157,10 @@ queue(const struct zone *z, const struct conf_addr *to)
 	dname_to_text(z->origin, p->zone, sizeof(p->zone));
 	p->serial = z->serial;
 	p->to = *to;
+	if (z->transfer->key != NULL) {
+		p->has_key = 1;
+		p->key = *z->transfer->key;
+	}
 	p->next = g.pending;
 	g.pending = p;
 	send_pending(p);
@@ -209,7 +224,9 @@ notify_snapshot(const struct snap *s)
 }
 
 /* A secondary's answer: the pending message with its ID and address is
- * done, whatever the rcode says (an error will not change by retrying). */
+ * done, whatever the rcode says (an error will not change by retrying).
+ * A signed NOTIFY's answer must be signed with the same key, else it is
+ * ignored as a forgery and the retries go on. */
 static void
 readable(evutil_socket_t fd, short what, void *arg)
 {
@@ -223,6 +240,11 @@ readable(evutil_socket_t fd, short what, void *arg)
 	for (struct pending *p = g.pending; p != NULL; p = p->next) {
 		if (p->id != wire_get16(msg) || p->to.sslen != fromlen || memcmp(&p->to.ss, &from, fromlen) != 0)
 			continue;
+		if (p->has_key && tsig_verify_response(&p->key, p->mac, p->mac_len, msg, (size_t)n, time(NULL)) != 0) {
+			log_msg(LOG_LVL_WARNING, "notify", "zone=%s to=%s error=\"answer not signed with key %s\"",
+				p->zone, p->to.text, p->key.name);
+			return;
+		}
 		unsigned rcode = msg[3] & 0xf;
 		log_msg(rcode ? LOG_LVL_WARNING : LOG_LVL_INFO, "notify", "zone=%s serial=%u to=%s result=%s tries=%d",
 			p->zone, p->serial, p->to.text, rcode ? "error" : "ok", p->tries);

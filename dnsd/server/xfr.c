@@ -11,10 +11,23 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dnsd/proto/wire.h"
 #include "dnsd/server/publish.h"
 #include "dnsd/server/xfr.h"
+#include "dnsd/tsig/tsig.h"
+
+/* A request as the transfer code answers it: parsed, its TSIG record
+ * (if any) verified and taken off, and the signer that answers it. */
+struct xfr_req {
+	struct wire_query q;
+	const uint8_t *pkt;		/* the query without its TSIG record */
+	size_t len;
+	struct tsig_rr t;
+	const struct conf_tsig_key *key;	/* verified signer; NULL: unsigned */
+	struct tsig_stream ts;
+};
 
 enum xfr_phase { XS_SOA_FIRST, XS_NODES, XS_SOA_LAST, XS_DONE };
 
@@ -39,6 +52,8 @@ struct xfr_stream {
 	const struct zone_node *node;	/* NULL: take the next bucket's */
 	uint16_t set, rr;		/* position in node's RRsets */
 	uint16_t geo_region, geo_ep;	/* position in node's transfer view */
+	const struct conf_tsig_key *key;	/* signs every message; NULL: none */
+	struct tsig_stream ts;
 };
 
 /* --- the walk --------------------------------------------------------------- */
@@ -135,6 +150,23 @@ advance(struct xfr_stream *x)
 
 /* --- messages --------------------------------------------------------------- */
 
+/* Bytes our TSIG record takes with key k (docs/transfer.md §5): owner,
+ * fixed fields, algorithm, MAC, and other data as long as a BADTIME's. */
+static size_t
+tsig_room(const struct conf_tsig_key *k)
+{
+	return k == NULL ? 0 : k->wire_len + 10 + k->alg_wire_len + 10 + tsig_mac_size(k) + 6 + 6;
+}
+
+/* Signs msg[0..len) as the next message of ts when there is a key. */
+static size_t
+sign(const struct conf_tsig_key *k, struct tsig_stream *ts, uint8_t *msg, size_t len, size_t cap)
+{
+	if (k == NULL || len == 0)
+		return len;
+	return tsig_sign(ts, msg, len, cap, time(NULL), TSIG_NOERROR);
+}
+
 static void
 put_opt(struct wire_buf *b, const struct snap *s)
 {
@@ -194,13 +226,13 @@ xfr_stream_next(struct xfr_stream *x, uint8_t *out, size_t cap)
 
 	if (x->phase == XS_DONE)
 		return 0;
-	wire_buf_init(&b, out, cap - (x->opt ? 11 : 0));
+	wire_buf_init(&b, out, cap - (x->opt ? 11 : 0) - tsig_room(x->key));
 	wire_put_bytes(&b, hdr, sizeof(hdr));
 	if ((n = fill_message(x, &b)) < 0) {
 		x->phase = XS_DONE;	/* cannot happen below 64 KiB records; end rather than loop */
 		return 0;
 	}
-	return finish_message(x, &b, n);
+	return sign(x->key, &x->ts, out, finish_message(x, &b, n), cap);
 }
 
 void
@@ -223,12 +255,16 @@ zone_of_apex(const struct snap *s, const struct wire_query *q)
 	return z != NULL && (size_t)q->qname_len == z->origin_len && q->qclass == WIRE_C_IN ? z : NULL;
 }
 
+/* From an allowed network, signed with the zone's key when it names one
+ * (docs/transfer.md §2). */
 static int
-client_allowed(const struct zone *z, const struct query_client *c)
+client_allowed(const struct zone *z, const struct query_client *c, const struct conf_tsig_key *signer)
 {
 	const struct zone_transfer *t = z->transfer;
 
-	for (size_t i = 0; t != NULL && i < t->nallow; i++)
+	if (t == NULL || (t->key != NULL && t->key != signer))
+		return 0;
+	for (size_t i = 0; i < t->nallow; i++)
 		if (conf_addr_in(&t->allow[i], c->family, c->addr))
 			return 1;
 	return 0;
@@ -273,32 +309,106 @@ answer_soa(const struct snap *s, const struct zone *z, const uint8_t *pkt, const
 	return b.overflow ? 0 : b.len;
 }
 
-/* Starts a transfer of z for q: its first message into out. */
+/* Starts a transfer of z for r: its first message into out. */
 static size_t
-start_stream(const struct snap *s, const struct zone *z, const uint8_t *pkt, const struct wire_query *q,
-	     uint8_t *out, size_t cap, struct xfr_stream **stream)
+start_stream(const struct snap *s, const struct zone *z, struct xfr_req *r, uint8_t *out, size_t cap,
+	     struct xfr_stream **stream)
 {
 	struct xfr_stream *x = calloc(1, sizeof(*x));
 	struct wire_buf b;
 	int n;
 
 	if (x == NULL)
-		return answer_empty(s, pkt, q, out, cap, WIRE_RCODE_SERVFAIL);
+		return sign(r->key, &r->ts, out, answer_empty(s, r->pkt, &r->q, out, cap - tsig_room(r->key),
+							      WIRE_RCODE_SERVFAIL), cap);
 	x->s = s;
 	x->z = z;
-	x->id = q->id;
-	x->flags = q->flags;
-	x->opt = q->edns;
+	x->id = r->q.id;
+	x->flags = r->q.flags;
+	x->opt = r->q.edns;
 	x->phase = XS_SOA_FIRST;
-	wire_buf_init(&b, out, cap - (x->opt ? 11 : 0));
-	wire_put_header_question(&b, pkt, q);	/* the first message repeats the question */
+	x->key = r->key;
+	x->ts = r->ts;
+	wire_buf_init(&b, out, cap - (x->opt ? 11 : 0) - tsig_room(x->key));
+	wire_put_header_question(&b, r->pkt, &r->q);	/* the first message repeats the question */
 	if ((n = fill_message(x, &b)) < 0) {
 		free(x);
-		return answer_empty(s, pkt, q, out, cap, WIRE_RCODE_SERVFAIL);
+		return sign(r->key, &r->ts, out, answer_empty(s, r->pkt, &r->q, out, cap - tsig_room(r->key),
+							      WIRE_RCODE_SERVFAIL), cap);
 	}
 	publish_snap_hold(s);
 	*stream = x;
-	return finish_message(x, &b, n);
+	return sign(x->key, &x->ts, out, finish_message(x, &b, n), cap);
+}
+
+/* A TSIG error answer (RFC 8945 5.2): NOTAUTH, and a TSIG record with
+ * the error, unsigned for an unknown key or a bad MAC (the client could
+ * not check our MAC anyway), signed for a bad time. */
+static size_t
+answer_tsig_error(const struct snap *s, struct xfr_req *r, int error, uint8_t *out, size_t cap)
+{
+	size_t n = answer_empty(s, r->pkt, &r->q, out, cap - tsig_room(r->key), TSIG_RCODE_NOTAUTH);
+
+	if (n == 0)
+		return 0;
+	if (error == TSIG_BADTIME) {
+		tsig_stream_init(&r->ts, r->key, &r->t);
+		return tsig_sign(&r->ts, out, n, cap, time(NULL), TSIG_BADTIME);
+	}
+	return tsig_put_error(out, n, cap, &r->t, (uint16_t)error, time(NULL));
+}
+
+/* Parses pkt into r and checks its TSIG record.  0: answer r (r->pkt is
+ * the query without the record, r->key its verified signer).  1: the
+ * answer, *n bytes, is already in out (an error). */
+static int
+request_open(const struct snap *s, const uint8_t *pkt, size_t len, uint8_t *copy, struct xfr_req *r,
+	     uint8_t *out, size_t cap, size_t *n)
+{
+	int rc;
+
+	r->pkt = pkt;
+	r->len = len;
+	r->key = NULL;
+	*n = 0;
+	if (wire_query_parse(pkt, len, &r->q) != WIRE_OK)
+		return 1;	/* query_answer() answers parse errors and never defers them */
+	if (!r->q.tsig)
+		return 0;
+	if (tsig_find(pkt, len, &r->t) < 0 ||
+	    (rc = tsig_verify_request(s->conf, pkt, len, &r->t, time(NULL), &r->key)) == TSIG_FORMERR) {
+		r->key = NULL;
+		*n = answer_empty(s, pkt, &r->q, out, cap, WIRE_RCODE_FORMERR);
+		return 1;
+	}
+	if (rc != TSIG_NOERROR) {
+		*n = answer_tsig_error(s, r, rc, out, cap);
+		return 1;
+	}
+	/* the query as the client signed it, less the TSIG record */
+	memcpy(copy, pkt, r->t.rr_off);
+	uint16_t ar = wire_get16(copy + 10) - 1;
+	copy[10] = (uint8_t)(ar >> 8);
+	copy[11] = (uint8_t)ar;
+	r->pkt = copy;
+	r->len = r->t.rr_off;
+	tsig_stream_init(&r->ts, r->key, &r->t);
+	if (wire_query_parse(r->pkt, r->len, &r->q) != WIRE_OK) {
+		*n = answer_empty(s, pkt, &r->q, out, cap, WIRE_RCODE_FORMERR);
+		return 1;
+	}
+	return 0;
+}
+
+/* What a UDP client takes (RFC 6891), as query_answer() works it out. */
+static size_t
+udp_room(const struct snap *s, const struct wire_query *q, size_t cap)
+{
+	size_t lim = WIRE_UDP_MIN;
+
+	if (q->edns && q->udp_size > WIRE_UDP_MIN)
+		lim = q->udp_size < s->conf->limits.udp_payload ? q->udp_size : s->conf->limits.udp_payload;
+	return lim < cap ? lim : cap;
 }
 
 size_t
@@ -306,36 +416,43 @@ xfr_answer_tcp(const struct snap *s, const struct geo_rtt_table *rtt, const uint
 	       const struct query_client *client, uint8_t *out, size_t cap, struct query_metrics *m,
 	       struct xfr_stream **stream)
 {
-	struct wire_query q;
+	uint8_t copy[WIRE_MAX];
+	struct xfr_req r;
 	const struct zone *z;
+	size_t n;
 
 	*stream = NULL;
-	if (wire_query_parse(pkt, len, &q) != WIRE_OK)
-		return 0;	/* query_answer() answers every parse error itself */
-	if (q.tsig)	/* XFR-TSIG */
-		return answer_empty(s, pkt, &q, out, cap, 9);
-	if (q.qtype != WIRE_T_AXFR && q.qtype != WIRE_T_IXFR)
-		return query_answer(s, rtt, pkt, len, client, QUERY_TCP, out, cap, m);
-	if ((z = zone_of_apex(s, &q)) == NULL || !client_allowed(z, client))
-		return answer_empty(s, pkt, &q, out, cap, WIRE_RCODE_REFUSED);
-	/* IXFR gets the whole zone, which RFC 1995 4 allows */
-	return start_stream(s, z, pkt, &q, out, cap, stream);
+	if (request_open(s, pkt, len, copy, &r, out, cap, &n))
+		return n;
+	size_t room = cap - tsig_room(r.key);
+	if (r.q.qtype != WIRE_T_AXFR && r.q.qtype != WIRE_T_IXFR)
+		n = query_answer(s, rtt, r.pkt, r.len, client, QUERY_TCP, out, room, m);
+	else if ((z = zone_of_apex(s, &r.q)) == NULL || !client_allowed(z, client, r.key))
+		n = answer_empty(s, r.pkt, &r.q, out, room, WIRE_RCODE_REFUSED);
+	else	/* IXFR gets the whole zone, which RFC 1995 4 allows */
+		return start_stream(s, z, &r, out, cap, stream);
+	return sign(r.key, &r.ts, out, n, cap);
 }
 
 size_t
 xfr_answer_udp(const struct snap *s, const struct geo_rtt_table *rtt, const uint8_t *pkt, size_t len,
 	       const struct query_client *client, uint8_t *out, size_t cap, struct query_metrics *m)
 {
-	struct wire_query q;
+	uint8_t copy[WIRE_MAX];
+	struct xfr_req r;
 	const struct zone *z;
+	size_t n;
 
-	if (wire_query_parse(pkt, len, &q) != WIRE_OK)
-		return 0;
-	if (q.tsig)	/* XFR-TSIG */
-		return answer_empty(s, pkt, &q, out, cap, 9);
-	if (q.qtype != WIRE_T_AXFR && q.qtype != WIRE_T_IXFR)
-		return query_answer(s, rtt, pkt, len, client, QUERY_UDP, out, cap, m);
-	if (q.qtype == WIRE_T_AXFR || (z = zone_of_apex(s, &q)) == NULL || !client_allowed(z, client))
-		return answer_empty(s, pkt, &q, out, cap, WIRE_RCODE_REFUSED);
-	return answer_soa(s, z, pkt, &q, out, cap);
+	if (request_open(s, pkt, len, copy, &r, out, cap, &n))
+		return n;
+	cap = udp_room(s, &r.q, cap);
+	size_t room = cap - tsig_room(r.key);
+	if (r.q.qtype != WIRE_T_AXFR && r.q.qtype != WIRE_T_IXFR)
+		n = query_answer(s, rtt, r.pkt, r.len, client, QUERY_UDP, out, room, m);
+	else if (r.q.qtype == WIRE_T_AXFR || (z = zone_of_apex(s, &r.q)) == NULL ||
+		 !client_allowed(z, client, r.key))
+		n = answer_empty(s, r.pkt, &r.q, out, room, WIRE_RCODE_REFUSED);	/* AXFR: TCP only */
+	else
+		n = answer_soa(s, z, r.pkt, &r.q, out, room);
+	return sign(r.key, &r.ts, out, n, cap);
 }

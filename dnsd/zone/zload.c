@@ -892,6 +892,20 @@ load_transfer_notify(struct zbuild *b, const json_t *arr, struct zone_transfer *
 			t->nnotify++;
 }
 
+/* The config's key of that name (any case, the final dot optional). */
+static const struct conf_tsig_key *
+tsig_key_named(const struct dnsd_conf *c, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < c->ntsig; i++) {
+		size_t k = strlen(c->tsig[i].name);	/* lowercase, absolute */
+		if ((n == k || (n == k - 1 && name[n - 1] != '.')) && strncasecmp(name, c->tsig[i].name, n) == 0)
+			return &c->tsig[i];
+	}
+	return NULL;
+}
+
 /* "transfer": {"allow": [CIDR...], "tsig": KEY, "notify": [ADDR:PORT...]}
  * (docs/transfer.md). */
 static void
@@ -910,8 +924,9 @@ load_transfer(struct zbuild *b, const json_t *root)
 	if ((v = jdoc_get(&b->d, b->err, o, "notify", JSON_ARRAY, 0)) != NULL)
 		load_transfer_notify(b, v, t);
 	if ((v = jdoc_get(&b->d, b->err, o, "tsig", JSON_STRING, 0)) != NULL) {
-		/* XFR-TSIG: check the key exists once conf has keys */
-		t->tsig = arena_strdup(b->a, json_string_value(v));
+		if ((t->key = tsig_key_named(b->conf, json_string_value(v))) == NULL)
+			jdoc_err(&b->d, b->err, v, "unknown TSIG key %s (keys are in the server config's \"tsig\")",
+				 json_string_value(v));
 	}
 	b->z->transfer = t;
 }

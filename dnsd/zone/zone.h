@@ -98,7 +98,7 @@ struct zone_node {
 struct zone_transfer {
 	size_t nallow;
 	struct geo_addr *allow;		/* client networks */
-	const char *tsig;		/* config key name every request must be signed with; NULL: none */
+	const struct conf_tsig_key *key;	/* every request must be signed with it; NULL: none */
 	size_t nnotify;
 	struct conf_addr *notify;	/* secondaries told of a new serial */
 };

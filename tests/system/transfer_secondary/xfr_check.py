@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Who gets example.com. from dnsd, and what NSD serves after its transfer.
 
-  xfr_check.py DNSD_PORT NSD_PORT KEYNAME SECRET SERIAL
+  xfr_check.py DNSD_PORT NSD_PORT KEYNAME SECRET SERIAL CONTROL_PORT TOKEN
 
 docs/transfer.md §2 and §3 are the expectations: only 127.0.0.1 with the
 zone's key gets a transfer; an unknown key is NOTAUTH/BADKEY, a wrong
@@ -10,8 +10,10 @@ www is absent from the secondary, api carries its eu view.
 """
 import socket
 import sys
+import urllib.request
 
 import dns.message
+import dns.name
 import dns.rrset
 import dns.query
 import dns.rcode
@@ -62,9 +64,48 @@ def rcode(raw):
 	return raw[3] & 0xf
 
 
+def reload(control_port, token):
+	req = urllib.request.Request("http://127.0.0.1:%d/v1/reload" % control_port, data=b"{}", method="POST",
+				     headers={"Authorization": "Bearer " + token})
+	with urllib.request.urlopen(req, timeout=10) as r:
+		return r.status
+
+
+def transfer_across_reload(T, port, keyring, keyname, control_port, token):
+	"""A signed transfer of big.example. read one message, then a reload,
+	then the rest: every message verifies in turn (dnspython checks the
+	MAC chain) and the zone arrives whole, from the snapshot it began on."""
+	q = dns.message.make_query("big.example.", "AXFR")
+	q.use_tsig(keyring, keyname=keyname, algorithm=dns.tsig.HMAC_SHA256)
+	s = socket.create_connection((ADDR, port), timeout=5)
+	wire = q.to_wire()
+	s.sendall(len(wire).to_bytes(2, "big") + wire)
+	ctx, soas, records, messages = None, 0, 0, 0
+	try:
+		while soas < 2:
+			raw = tcp_read_msg(s, 5)
+			m = dns.message.from_wire(raw, keyring=keyring, request_mac=q.mac, xfr=True,
+						  tsig_ctx=ctx, multi=True)
+			ctx = m.tsig_ctx
+			messages += 1
+			for rs in m.answer:
+				records += len(rs)
+				soas += rs.rdtype == dns.rdatatype.SOA
+			if messages == 1:
+				T.check(reload(control_port, token) == 200, "a reload while the transfer is under way")
+	except Exception as e:	# noqa: BLE001
+		T.fail("transfer across a reload: %r after %d messages" % (e, messages))
+		return
+	finally:
+		s.close()
+	T.check(messages > 1 and records == 3000 + 2 + 2,
+		"big.example. arrives whole across the reload (%d messages, %d records, each message signed)"
+		% (messages, records))
+
+
 def main():
-	dnsd_port, nsd_port, keyname, secret, serial = sys.argv[1:6]
-	dnsd_port, nsd_port = int(dnsd_port), int(nsd_port)
+	dnsd_port, nsd_port, keyname, secret, serial, control_port, token = sys.argv[1:8]
+	dnsd_port, nsd_port, control_port = int(dnsd_port), int(nsd_port), int(control_port)
 	T = Tally()
 	keyring = dns.tsigkeyring.from_text({keyname: secret})
 
@@ -149,6 +190,7 @@ def main():
 			"a signed query gets its answer, signed with the same key")
 	except Exception as e:	# noqa: BLE001
 		T.fail("a signed query: %r" % e)
+	transfer_across_reload(T, dnsd_port, keyring, keyname, control_port, token)
 	T.finish()
 
 
