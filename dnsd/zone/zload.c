@@ -1047,3 +1047,29 @@ zload_describe_pins(const struct zone *z, const struct dnsd_conf *conf, FILE *ou
 			}
 		}
 }
+
+void
+zload_describe_transfer(const struct zone *z, const struct dnsd_conf *conf, FILE *out)
+{
+	char name[DNAME_MAX * 4 + 2], origin[DNAME_MAX * 4 + 2];
+
+	if (z->transfer == NULL)
+		return;
+	dname_to_text(z->origin, origin, sizeof(origin));
+	fprintf(out, "transfer %s allow=%zu tsig=%s notify=%zu\n", origin, z->transfer->nallow,
+		z->transfer->key ? z->transfer->key->name : "none", z->transfer->nnotify);
+	for (size_t i = 0; i < z->nbuckets; i++)
+		for (const struct zone_node *n = z->buckets[i]; n; n = n->hnext) {
+			if (n->geo == NULL)
+				continue;
+			dname_to_text(n->name, name, sizeof(name));
+			fprintf(out, "transfer %s geo %s ", origin, name);
+			if (n->geo->xfr_exclude)
+				fprintf(out, "excluded (a secondary answers NXDOMAIN or NODATA for its addresses)\n");
+			else
+				for (int k = 0; k < n->geo->nxfr; k++)
+					fprintf(out, "%s%s", k ? "," : "regions=", geo_region_name(conf->geo, n->geo->xfr[k]));
+			if (!n->geo->xfr_exclude)
+				fputc('\n', out);
+		}
+}

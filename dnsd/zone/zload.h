@@ -21,4 +21,8 @@ struct zone *zload_zone(struct arena *a, const struct dnsd_conf *conf, const cha
  * names of z, for --check. */
 void zload_describe_pins(const struct zone *z, const struct dnsd_conf *conf, FILE *out);
 
+/* Appends to out, for --check, what a transfer of z carries for each geo
+ * name (its view, or excluded); nothing when z is not transferred. */
+void zload_describe_transfer(const struct zone *z, const struct dnsd_conf *conf, FILE *out);
+
 #endif

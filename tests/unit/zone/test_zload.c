@@ -112,6 +112,26 @@ test_each_error_class_has_its_position(void **state)
 		{ "residency", "    \"w\": {\"MX\": \"10 ns1\"}\n  },\n  \"geo\": {\"www\": {\"regions\": [\"us-east\"]}}\n}\n",
 		  ":10:11: geo name www.example.com. is governed by pin eu" },
 		{ "unknown key", "    \"a\": {\"A\": \"192.0.2.1\"}\n  },\n  \"extra\": 1\n}\n", ":10:3: unknown key \"extra\"" },
+		/* docs/transfer.md §3: a transfer view never breaks a strict pin */
+		{ "transfer view outside a strict pin",
+		  "    \"w\": {\"MX\": \"10 ns1\"}\n  },\n  \"transfer\": {\"allow\": [\"127.0.0.1/32\"]},\n"
+		  "  \"geo\": {\"www\": {\"regions\": [\"eu-west\", \"us-east\"],\n"
+		  "                  \"transfer\": [\"us-east\"]}}\n}\n",
+		  ":12:19: geo name www.example.com. is governed by strict pin eu, and us-east (a region of its transfer list)" },
+		{ "default transfer view outside a strict pin",
+		  "    \"w\": {\"MX\": \"10 ns1\"}\n  },\n  \"transfer\": {\"allow\": [\"127.0.0.1/32\"]},\n"
+		  "  \"geo\": {\"www\": {\"regions\": [\"us-east\", \"eu-west\"]}}\n}\n",
+		  ":11:11: geo name www.example.com. is governed by strict pin eu, and us-east (the first max_regions" },
+		{ "transfer lists a region not of the name",
+		  "    \"w\": {\"MX\": \"10 ns1\"}\n  },\n"
+		  "  \"geo\": {\"www\": {\"regions\": [\"eu-west\"], \"transfer\": [\"us-east\"]}}\n}\n",
+		  ":10:56: transfer lists us-east, not a region of geo name www.example.com." },
+		{ "unknown TSIG key",
+		  "    \"w\": {\"MX\": \"10 ns1\"}\n  },\n  \"transfer\": {\"tsig\": \"nokey.\"}\n}\n",
+		  ":10:24: unknown TSIG key nokey." },
+		{ "bad transfer allow",
+		  "    \"w\": {\"MX\": \"10 ns1\"}\n  },\n  \"transfer\": {\"allow\": [\"10.0.0.1/33\"]}\n}\n",
+		  ":10:26: transfer allow entries are networks in CIDR form" },
 	};
 	struct dnsd_err *err = calloc(1, sizeof(*err));
 	char text[2048];
