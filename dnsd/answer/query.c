@@ -518,15 +518,15 @@ put_opt(struct qctx *x)
 	x->count[3]++;
 }
 
-static size_t
-udp_limit(const struct qctx *x)
+size_t
+query_udp_limit(const struct snap *s, const struct wire_query *q)
 {
 	size_t lim = WIRE_UDP_MIN;
 
-	if (x->q->edns && x->q->udp_size > WIRE_UDP_MIN) {
-		lim = x->q->udp_size;
-		if (lim > x->s->conf->limits.udp_payload)
-			lim = x->s->conf->limits.udp_payload;
+	if (q->edns && q->udp_size > WIRE_UDP_MIN) {
+		lim = q->udp_size;
+		if (lim > s->conf->limits.udp_payload)
+			lim = s->conf->limits.udp_payload;
 	}
 	return lim < WIRE_UDP_MIN ? WIRE_UDP_MIN : lim;
 }
@@ -678,7 +678,7 @@ query_answer_rrl(const struct snap *s, const struct geo_rtt_table *rtt, const ui
 		count_query(&x, proto, 1);
 		return 0;
 	}
-	limit = proto == QUERY_UDP ? udp_limit(&x) : (cap < WIRE_MAX ? cap : WIRE_MAX);
+	limit = proto == QUERY_UDP ? query_udp_limit(s, &q) : (cap < WIRE_MAX ? cap : WIRE_MAX);
 	if (limit > cap)
 		limit = cap;
 	wire_buf_init(&x.b, out, limit);

@@ -73,6 +73,11 @@ size_t query_answer_rrl(const struct snap *s, const struct geo_rtt_table *rtt, c
 			const struct query_client *client, enum query_proto proto,
 			uint8_t *out, size_t cap, struct query_metrics *m, struct query_rrl *rrl);
 
+/* The largest UDP answer the client of q takes (RFC 6891): its EDNS
+ * buffer size within the server's limits.udp_payload, 512 without EDNS. */
+struct wire_query;
+size_t query_udp_limit(const struct snap *s, const struct wire_query *q);
+
 /* Prepares, at load on the loading thread, the answer of every RRset
  * queried by its owner and type (zone.h, struct zone_prepared), with the
  * same builder query_answer() runs; allocates from the snapshot's arena.

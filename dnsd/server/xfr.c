@@ -400,17 +400,6 @@ request_open(const struct snap *s, const uint8_t *pkt, size_t len, uint8_t *copy
 	return 0;
 }
 
-/* What a UDP client takes (RFC 6891), as query_answer() works it out. */
-static size_t
-udp_room(const struct snap *s, const struct wire_query *q, size_t cap)
-{
-	size_t lim = WIRE_UDP_MIN;
-
-	if (q->edns && q->udp_size > WIRE_UDP_MIN)
-		lim = q->udp_size < s->conf->limits.udp_payload ? q->udp_size : s->conf->limits.udp_payload;
-	return lim < cap ? lim : cap;
-}
-
 size_t
 xfr_answer_tcp(const struct snap *s, const struct geo_rtt_table *rtt, const uint8_t *pkt, size_t len,
 	       const struct query_client *client, uint8_t *out, size_t cap, struct query_metrics *m,
@@ -445,7 +434,8 @@ xfr_answer_udp(const struct snap *s, const struct geo_rtt_table *rtt, const uint
 
 	if (request_open(s, pkt, len, copy, &r, out, cap, &n))
 		return n;
-	cap = udp_room(s, &r.q, cap);
+	if (query_udp_limit(s, &r.q) < cap)
+		cap = query_udp_limit(s, &r.q);
 	size_t room = cap - tsig_room(r.key);
 	if (r.q.qtype != WIRE_T_AXFR && r.q.qtype != WIRE_T_IXFR)
 		n = query_answer(s, rtt, r.pkt, r.len, client, QUERY_UDP, out, room, m);
