@@ -22,6 +22,7 @@
 #include "dnsd/server/net.h"
 #include "dnsd/server/notify.h"
 #include "dnsd/server/publish.h"
+#include "dnsd/server/xfr.h"
 #include "dnsd/server/reload.h"
 #include "dnsd/server/reports.h"
 #include "dnsd/util/log.h"
@@ -319,7 +320,7 @@ main(int argc, char **argv)
 	if ((err = calloc(1, sizeof(*err))) == NULL)
 		return 1;
 	rcu_register_thread();
-	if ((g_health = health_new()) == NULL || reload_init() < 0 || (s = reload_build(o.conf, err)) == NULL) {
+	if ((g_health = health_new()) == NULL || reload_init() < 0 || xfr_init() < 0 || (s = reload_build(o.conf, err)) == NULL) {
 		dnsd_err_print(err, stderr);
 		free(err);
 		health_free(g_health);

@@ -23,6 +23,7 @@
 #include "dnsd/server/publish.h"
 #include "dnsd/tsig/tsig.h"
 #include "dnsd/util/log.h"
+#include "dnsd/util/metrics.h"
 
 #define NOTIFY_OPCODE 4
 #define NOTIFY_TRIES 6		/* the first send and five retries */
@@ -51,7 +52,11 @@ struct seen {
 	uint32_t serial;
 };
 
+enum { N_OK, N_ERROR, N_UNANSWERED, N_OUTCOMES };
+static const char *const outcome_label[N_OUTCOMES] = { "ok", "error", "unanswered" };
+
 static struct {
+	uint64_t outcomes[N_OUTCOMES];	/* main thread writes and renders */
 	struct event_base *base;
 	int fd[2];			/* IPv4, IPv6 */
 	struct event *readable[2];
@@ -116,6 +121,7 @@ send_again(evutil_socket_t fd, short what, void *arg)
 		send_pending(p);
 		return;
 	}
+	g.outcomes[N_UNANSWERED]++;
 	log_msg(LOG_LVL_WARNING, "notify", "zone=%s serial=%u to=%s result=unanswered tries=%d",
 		p->zone, p->serial, p->to.text, p->tries);
 	unlink_pending(p);
@@ -246,6 +252,7 @@ readable(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		unsigned rcode = msg[3] & 0xf;
+		g.outcomes[rcode ? N_ERROR : N_OK]++;
 		log_msg(rcode ? LOG_LVL_WARNING : LOG_LVL_INFO, "notify", "zone=%s serial=%u to=%s result=%s tries=%d",
 			p->zone, p->serial, p->to.text, rcode ? "error" : "ok", p->tries);
 		unlink_pending(p);
@@ -264,9 +271,21 @@ open_socket(int i, int family)
 	return 0;
 }
 
+static void
+render_metrics(FILE *out, void *arg)
+{
+	metrics_head(out, "dnsd_notify_total", "counter",
+		     "NOTIFY messages to secondaries by outcome: answered ok, answered with an error, unanswered after every retry.");
+	for (int i = 0; i < N_OUTCOMES; i++)
+		fprintf(out, "dnsd_notify_total{result=\"%s\"} %llu\n", outcome_label[i],
+			(unsigned long long)g.outcomes[i]);
+}
+
 int
 notify_init(struct event_base *base)
 {
+	if (metrics_register(render_metrics, NULL) < 0)
+		return -1;
 	g.base = base;
 	/* a host without IPv6 still notifies over IPv4, and the reverse */
 	int v4 = open_socket(0, AF_INET), v6 = open_socket(1, AF_INET6);
@@ -296,4 +315,5 @@ notify_fini(void)
 	g.seen = NULL;
 	g.nseen = 0;
 	g.base = NULL;
+	metrics_unregister(render_metrics, NULL);
 }

@@ -9,6 +9,7 @@
  * blocked worker, and nothing is copied or sorted.  Geo names carry their
  * transfer view (§3): what a secondary may answer to everyone.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -17,6 +18,15 @@
 #include "dnsd/server/publish.h"
 #include "dnsd/server/xfr.h"
 #include "dnsd/tsig/tsig.h"
+#include "dnsd/util/metrics.h"
+
+/* Counted by every worker, rarely: plain atomic adds. */
+enum xfr_outcome { XFR_SERVED, XFR_ABORTED, XFR_REFUSED, XFR_OUTCOMES };
+static const char *const outcome_label[XFR_OUTCOMES] = { "served", "aborted", "refused" };
+static _Atomic uint64_t g_transfers[XFR_OUTCOMES];
+enum { TE_FORMERR, TE_BADSIG, TE_BADKEY, TE_BADTIME, TE_OTHER, TE_KINDS };
+static const char *const tsig_label[TE_KINDS] = { "FORMERR", "BADSIG", "BADKEY", "BADTIME", "other" };
+static _Atomic uint64_t g_tsig_errors[TE_KINDS];
 
 /* A request as the transfer code answers it: parsed, its TSIG record
  * (if any) verified and taken off, and the signer that answers it. */
@@ -240,6 +250,7 @@ xfr_stream_free(struct xfr_stream *x)
 {
 	if (x == NULL)
 		return;
+	atomic_fetch_add(&g_transfers[x->phase == XS_DONE ? XFR_SERVED : XFR_ABORTED], 1);
 	publish_snap_release(x->s);
 	free(x);
 }
@@ -347,6 +358,8 @@ start_stream(const struct snap *s, const struct zone *z, struct xfr_req *r, uint
 static size_t
 answer_tsig_error(const struct snap *s, struct xfr_req *r, int error, uint8_t *out, size_t cap)
 {
+	atomic_fetch_add(&g_tsig_errors[error == TSIG_BADSIG ? TE_BADSIG : error == TSIG_BADKEY ? TE_BADKEY :
+					error == TSIG_BADTIME ? TE_BADTIME : TE_OTHER], 1);
 	size_t n = answer_empty(s, r->pkt, &r->q, out, cap - tsig_room(r->key), TSIG_RCODE_NOTAUTH);
 
 	if (n == 0)
@@ -377,6 +390,7 @@ request_open(const struct snap *s, const uint8_t *pkt, size_t len, uint8_t *copy
 		return 0;
 	if (tsig_find(pkt, len, &r->t) < 0 ||
 	    (rc = tsig_verify_request(s->conf, pkt, len, &r->t, time(NULL), &r->key)) == TSIG_FORMERR) {
+		atomic_fetch_add(&g_tsig_errors[TE_FORMERR], 1);
 		r->key = NULL;
 		*n = answer_empty(s, pkt, &r->q, out, cap, WIRE_RCODE_FORMERR);
 		return 1;
@@ -400,6 +414,13 @@ request_open(const struct snap *s, const uint8_t *pkt, size_t len, uint8_t *copy
 	return 0;
 }
 
+static size_t
+refuse(const struct snap *s, const struct xfr_req *r, uint8_t *out, size_t cap)
+{
+	atomic_fetch_add(&g_transfers[XFR_REFUSED], 1);
+	return answer_empty(s, r->pkt, &r->q, out, cap, WIRE_RCODE_REFUSED);
+}
+
 size_t
 xfr_answer_tcp(const struct snap *s, const struct geo_rtt_table *rtt, const uint8_t *pkt, size_t len,
 	       const struct query_client *client, uint8_t *out, size_t cap, struct query_metrics *m,
@@ -417,7 +438,7 @@ xfr_answer_tcp(const struct snap *s, const struct geo_rtt_table *rtt, const uint
 	if (r.q.qtype != WIRE_T_AXFR && r.q.qtype != WIRE_T_IXFR)
 		n = query_answer(s, rtt, r.pkt, r.len, client, QUERY_TCP, out, room, m);
 	else if ((z = zone_of_apex(s, &r.q)) == NULL || !client_allowed(z, client, r.key))
-		n = answer_empty(s, r.pkt, &r.q, out, room, WIRE_RCODE_REFUSED);
+		n = refuse(s, &r, out, room);
 	else	/* IXFR gets the whole zone, which RFC 1995 4 allows */
 		return start_stream(s, z, &r, out, cap, stream);
 	return sign(r.key, &r.ts, out, n, cap);
@@ -441,8 +462,29 @@ xfr_answer_udp(const struct snap *s, const struct geo_rtt_table *rtt, const uint
 		n = query_answer(s, rtt, r.pkt, r.len, client, QUERY_UDP, out, room, m);
 	else if (r.q.qtype == WIRE_T_AXFR || (z = zone_of_apex(s, &r.q)) == NULL ||
 		 !client_allowed(z, client, r.key))
-		n = answer_empty(s, r.pkt, &r.q, out, room, WIRE_RCODE_REFUSED);	/* AXFR: TCP only */
+		n = refuse(s, &r, out, room);	/* AXFR: TCP only */
 	else
 		n = answer_soa(s, z, r.pkt, &r.q, out, room);
 	return sign(r.key, &r.ts, out, n, cap);
+}
+
+static void
+render_metrics(FILE *out, void *arg)
+{
+	metrics_head(out, "dnsd_transfers_total", "counter",
+		     "Zone transfer requests (AXFR, IXFR), by result: served whole, aborted by the client, refused.");
+	for (int i = 0; i < XFR_OUTCOMES; i++)
+		fprintf(out, "dnsd_transfers_total{result=\"%s\"} %llu\n", outcome_label[i],
+			(unsigned long long)atomic_load(&g_transfers[i]));
+	metrics_head(out, "dnsd_tsig_errors_total", "counter",
+		     "Signed queries answered with a TSIG error (NOTAUTH) or FORMERR, by error.");
+	for (int i = 0; i < TE_KINDS; i++)
+		fprintf(out, "dnsd_tsig_errors_total{error=\"%s\"} %llu\n", tsig_label[i],
+			(unsigned long long)atomic_load(&g_tsig_errors[i]));
+}
+
+int
+xfr_init(void)
+{
+	return metrics_register(render_metrics, NULL);
 }

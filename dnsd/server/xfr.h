@@ -42,6 +42,9 @@ size_t xfr_answer_tcp(const struct snap *s, const struct geo_rtt_table *rtt, con
  * (the last message, ending with the SOA, came before).  Needs no RCU. */
 size_t xfr_stream_next(struct xfr_stream *x, uint8_t *out, size_t cap);
 
+/* Registers the transfer and TSIG metric families.  0, or -ENOSPC. */
+int xfr_init(void);
+
 /* Ends a stream, done or not, and lets go of its snapshot.  NULL is fine. */
 void xfr_stream_free(struct xfr_stream *x);
 

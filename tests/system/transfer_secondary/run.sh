@@ -79,7 +79,21 @@ zone:
 PY
 if ! nsd-checkconf "$T_TMP/nsd/nsd.conf"; then
 	fail "nsd-checkconf refused the generated nsd.conf"
-	t_done
+	
+# the counters say the same (README "Control API")
+metrics=$(curl -s "127.0.0.1:$T_CONTROL_PORT/metrics")
+metric() { awk -v k="$1" '$1 == k {print $2}' <<<"$metrics"; }
+[ "$(metric 'dnsd_transfers_total{result="served"}')" -ge 3 ] 2>/dev/null &&
+	ok "dnsd_transfers_total counts the served transfers ($(metric 'dnsd_transfers_total{result="served"}'))" ||
+	fail "dnsd_transfers_total{result=\"served\"} is '$(metric 'dnsd_transfers_total{result="served"}')'"
+[ "$(metric 'dnsd_transfers_total{result="refused"}')" -ge 3 ] 2>/dev/null &&
+	ok "dnsd_transfers_total counts the refusals" || fail "refusals not counted"
+[ "$(metric 'dnsd_tsig_errors_total{error="BADKEY"}')" -ge 2 ] 2>/dev/null &&
+	[ "$(metric 'dnsd_tsig_errors_total{error="BADSIG"}')" -ge 1 ] 2>/dev/null &&
+	ok "dnsd_tsig_errors_total counts BADKEY and BADSIG" || fail "TSIG errors not counted"
+[ "$(metric 'dnsd_notify_total{result="ok"}')" -ge 2 ] 2>/dev/null &&
+	ok "dnsd_notify_total counts the answered NOTIFYs" || fail "answered NOTIFYs not counted: '$(metric 'dnsd_notify_total{result="ok"}')'"
+t_done
 fi
 
 t_start example.com.
@@ -92,7 +106,21 @@ if wait_until 15 nsd_has "$SERIAL1"; then
 else
 	fail "NSD never served serial $SERIAL1 (has '$(nsd_serial)')"
 	tail -30 "$T_TMP/nsd/nsd.log" "$T_LOG" 2>/dev/null | sed 's/^/    | /'
-	t_done
+	
+# the counters say the same (README "Control API")
+metrics=$(curl -s "127.0.0.1:$T_CONTROL_PORT/metrics")
+metric() { awk -v k="$1" '$1 == k {print $2}' <<<"$metrics"; }
+[ "$(metric 'dnsd_transfers_total{result="served"}')" -ge 3 ] 2>/dev/null &&
+	ok "dnsd_transfers_total counts the served transfers ($(metric 'dnsd_transfers_total{result="served"}'))" ||
+	fail "dnsd_transfers_total{result=\"served\"} is '$(metric 'dnsd_transfers_total{result="served"}')'"
+[ "$(metric 'dnsd_transfers_total{result="refused"}')" -ge 3 ] 2>/dev/null &&
+	ok "dnsd_transfers_total counts the refusals" || fail "refusals not counted"
+[ "$(metric 'dnsd_tsig_errors_total{error="BADKEY"}')" -ge 2 ] 2>/dev/null &&
+	[ "$(metric 'dnsd_tsig_errors_total{error="BADSIG"}')" -ge 1 ] 2>/dev/null &&
+	ok "dnsd_tsig_errors_total counts BADKEY and BADSIG" || fail "TSIG errors not counted"
+[ "$(metric 'dnsd_notify_total{result="ok"}')" -ge 2 ] 2>/dev/null &&
+	ok "dnsd_notify_total counts the answered NOTIFYs" || fail "answered NOTIFYs not counted: '$(metric 'dnsd_notify_total{result="ok"}')'"
+t_done
 fi
 
 # what was transferred is a valid zone: dnsd's AXFR with the key, checked
@@ -134,4 +162,18 @@ if grep -q "event=notify zone=example.com. serial=$SERIAL2 to=127.0.0.1:$NSD_POR
 else
 	fail "no answered NOTIFY for $SERIAL2 in dnsd's log"
 fi
+
+# the counters say the same (README "Control API")
+metrics=$(curl -s "127.0.0.1:$T_CONTROL_PORT/metrics")
+metric() { awk -v k="$1" '$1 == k {print $2}' <<<"$metrics"; }
+[ "$(metric 'dnsd_transfers_total{result="served"}')" -ge 3 ] 2>/dev/null &&
+	ok "dnsd_transfers_total counts the served transfers ($(metric 'dnsd_transfers_total{result="served"}'))" ||
+	fail "dnsd_transfers_total{result=\"served\"} is '$(metric 'dnsd_transfers_total{result="served"}')'"
+[ "$(metric 'dnsd_transfers_total{result="refused"}')" -ge 3 ] 2>/dev/null &&
+	ok "dnsd_transfers_total counts the refusals" || fail "refusals not counted"
+[ "$(metric 'dnsd_tsig_errors_total{error="BADKEY"}')" -ge 2 ] 2>/dev/null &&
+	[ "$(metric 'dnsd_tsig_errors_total{error="BADSIG"}')" -ge 1 ] 2>/dev/null &&
+	ok "dnsd_tsig_errors_total counts BADKEY and BADSIG" || fail "TSIG errors not counted"
+[ "$(metric 'dnsd_notify_total{result="ok"}')" -ge 2 ] 2>/dev/null &&
+	ok "dnsd_notify_total counts the answered NOTIFYs" || fail "answered NOTIFYs not counted: '$(metric 'dnsd_notify_total{result="ok"}')'"
 t_done
