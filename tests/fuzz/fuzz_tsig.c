@@ -13,6 +13,7 @@
  */
 #include <string.h>
 
+#include "dnsd/proto/wire.h"
 #include "dnsd/tsig/tsig.h"
 #include "fuzz.h"
 
@@ -73,11 +74,35 @@ static size_t
 answer_start(const uint8_t *msg, const struct tsig_rr *t, uint8_t *out)
 {
 	memcpy(out, msg, t->rr_off);
-	out[2] |= 0x80;
 	out[11] = (uint8_t)(out[11] - 1);
 	if (out[11] == 0xff)
 		out[10]--;
 	return t->rr_off;
+}
+
+/* Whether the records before the TSIG RR of answer out parse within
+ * them.  A name may point at any earlier byte, header included, and read
+ * on from there past its own record, even into the TSIG RR; the answer's
+ * header and TSIG RR differ from the request's, so only when its own
+ * records stand alone must it parse back. */
+static int
+records_stand_alone(const uint8_t *out, size_t rr_off)
+{
+	uint8_t name[DNAME_MAX];
+	size_t pos = 12, nrr = (size_t)wire_get16(out + 6) + wire_get16(out + 8) + wire_get16(out + 10) - 1;
+
+	for (unsigned i = 0; i < wire_get16(out + 4); i++) {
+		if (dname_parse(out, rr_off, &pos, name, 0) < 0 || rr_off - pos < 4)
+			return 0;
+		pos += 4;
+	}
+	for (size_t i = 0; i < nrr; i++) {
+		if (dname_parse(out, rr_off, &pos, name, 0) < 0 || rr_off - pos < 10 ||
+		    rr_off - pos - 10 < wire_get16(out + pos + 8))
+			return 0;
+		pos += 10 + wire_get16(out + pos + 8);
+	}
+	return pos == rr_off;
 }
 
 static void
@@ -91,15 +116,18 @@ check_answers(const uint8_t *msg, const struct tsig_rr *t, int rc, const struct 
 	FUZZ_CHECK(out != NULL);
 	if (rc == TSIG_BADKEY || rc == TSIG_BADSIG) {
 		n = tsig_put_error(out, answer_start(msg, t, out), cap, t, (uint16_t)rc, NOW);
-		FUZZ_CHECK(n > t->rr_off);
-		FUZZ_CHECK(tsig_find(out, n, &back) == 1);
-		FUZZ_CHECK(back.error == rc && back.mac_len == 0 && (out[3] & 0xf) == TSIG_RCODE_NOTAUTH);
+		FUZZ_CHECK(n > t->rr_off && (out[3] & 0xf) == TSIG_RCODE_NOTAUTH);
+		if (records_stand_alone(out, t->rr_off)) {
+			FUZZ_CHECK(tsig_find(out, n, &back) == 1);
+			FUZZ_CHECK(back.error == rc && back.mac_len == 0);
+		}
 	}
 	if (k != NULL && t->mac_len <= TSIG_MAC_MAX) {
 		tsig_stream_init(&s, k, t);
 		n = tsig_sign(&s, out, answer_start(msg, t, out), cap, NOW, 0);
 		FUZZ_CHECK(n > t->rr_off);
-		FUZZ_CHECK(tsig_verify_response(k, t->mac, t->mac_len, out, n, NOW) == TSIG_NOERROR);
+		if (records_stand_alone(out, t->rr_off))
+			FUZZ_CHECK(tsig_verify_response(k, t->mac, t->mac_len, out, n, NOW) == TSIG_NOERROR);
 	}
 	free(out);
 }
