@@ -55,6 +55,7 @@ BAD = {
 	"schema_bad_config_network_cidr.json": "networks/10.0.0.0/33",
 	"schema_bad_config_udp_payload.json": "limits/udp_payload",
 	"schema_bad_config_log_level.json": "log/level",
+	"schema_bad_config_tsig_algorithm.json": "tsig/xfr.example./algorithm",
 }
 
 passed = 0

@@ -82,7 +82,7 @@ static void
 test_tsig_key_file(void **state)
 {
 	static const char keys[] =
-		"{\"$schema\": \"dnsd-tsig.schema.json\",\n"
+		"{\"$schema\": \"an editor hint, skipped\",\n"
 		" \"xfr.example.\": {\"algorithm\": \"hmac-sha256\", \"secret\": \"" S256 "\"}}\n";
 	struct dnsd_err *err = calloc(1, sizeof(*err));
 	struct dnsd_conf *c;
