@@ -354,7 +354,7 @@ start_stream(const struct snap *s, const struct zone *z, struct xfr_req *r, uint
 
 /* A TSIG error answer (RFC 8945 5.2): NOTAUTH, and a TSIG record with
  * the error, unsigned for an unknown key or a bad MAC (the client could
- * not check our MAC anyway), signed for a bad time. */
+ * not check our MAC anyway), signed for a bad time or a truncated MAC. */
 static size_t
 answer_tsig_error(const struct snap *s, struct xfr_req *r, int error, uint8_t *out, size_t cap)
 {
@@ -364,9 +364,9 @@ answer_tsig_error(const struct snap *s, struct xfr_req *r, int error, uint8_t *o
 
 	if (n == 0)
 		return 0;
-	if (error == TSIG_BADTIME) {
+	if (error == TSIG_BADTIME || error == TSIG_BADTRUNC) {	/* the key is known: signed */
 		tsig_stream_init(&r->ts, r->key, &r->t);
-		return tsig_sign(&r->ts, out, n, cap, time(NULL), TSIG_BADTIME);
+		return tsig_sign(&r->ts, out, n, cap, time(NULL), (uint16_t)error);
 	}
 	return tsig_put_error(out, n, cap, &r->t, (uint16_t)error, time(NULL));
 }
