@@ -1,7 +1,8 @@
 /*
  * query.c -- answering one query from a snapshot (RFC 1034 4.3.2, RFC 2308
- * negative answers, RFC 4592 wildcards, RFC 8482 ANY, RFC 6891 EDNS,
- * RFC 7871 ECS).  Runs on workers; never allocates, takes no lock.
+ * negative answers, RFC 4592 wildcards, RFC 6672 DNAME, RFC 8482 ANY,
+ * RFC 6891 EDNS, RFC 7871 ECS).  Runs on workers; never allocates, takes
+ * no lock.
  */
 #include <arpa/inet.h>
 #include <string.h>
@@ -13,7 +14,8 @@
 #include "dnsd/proto/wire.h"
 
 /* RFC 1034 leaves chain length open; 8 is BIND's and NSD's order of size.
- * A loop inside it is cut by remembering the CNAMEs already answered. */
+ * A loop inside it is cut by remembering the CNAMEs and DNAMEs already
+ * answered; a DNAME substitution takes a hop like a CNAME. */
 #define CNAME_HOPS_MAX 8
 #define VERSION_TXT "dnsd " DNSD_VERSION
 
@@ -64,7 +66,8 @@ put_soa(struct qctx *x, const struct zone *z)
 		put_rrset(x, 2, z->origin, z->soa, z->neg_ttl);
 }
 
-/* Additional A/AAAA for NS/MX/SRV targets; optional ones that do not fit
+/* Additional A/AAAA for NS MX SRV NAPTR SVCB HTTPS targets (zone_rr.target);
+ * optional ones that do not fit
  * are left out without TC (RFC 2181 9), referral glue is required. */
 static void
 put_additional(struct qctx *x)
@@ -345,6 +348,47 @@ put_prepared(struct qctx *x, const struct zone_lookup *lk)
 	return 1;
 }
 
+/* RFC 6672 2.2: the DNAME at d, an ancestor of name, and a CNAME from
+ * name to name with d's owner replaced by the DNAME's target, which then
+ * replaces name (lowercased, *len updated).  The CNAME's rdata is the
+ * new name written out on the stack; the wire cursor compresses it
+ * against names already in the message.  -1 when the new name would
+ * exceed 255 octets: YXDOMAIN, and the DNAME is the whole answer. */
+static int
+put_dname(struct qctx *x, const struct zone_node *d, const struct zone_rrset *set, uint8_t *name,
+	  size_t *len)
+{
+	static const uint16_t at_start = 0;
+	const uint8_t *target = set->rr[0].rdata;	/* zload keeps one DNAME per name */
+	size_t keep = *len - d->namelen, tlen = dname_len(target);
+	uint8_t syn[DNAME_MAX];
+
+	put_rrset(x, 1, d->name, set, set->ttl);
+	if (keep + tlen > DNAME_MAX) {
+		x->rcode = WIRE_RCODE_YXDOMAIN;
+		return -1;
+	}
+	memcpy(syn, name, keep);
+	memcpy(syn + keep, target, tlen);
+	wire_put_rr(&x->b, name, WIRE_T_CNAME, WIRE_C_IN, set->ttl, syn, (uint16_t)(keep + tlen), 1, &at_start);
+	x->count[1]++;
+	*len = keep + tlen;
+	memcpy(name, syn, *len);
+	dname_lower(name);
+	return 0;
+}
+
+/* Was this CNAME or DNAME answered before?  Records it if not. */
+static int
+seen_before(const struct zone_rrset **seen, int hop, const struct zone_rrset *set)
+{
+	for (int i = 0; i < hop; i++)
+		if (seen[i] == set)
+			return 1;
+	seen[hop] = set;
+	return 0;
+}
+
 static void
 answer_in(struct qctx *x)
 {
@@ -352,7 +396,7 @@ answer_in(struct qctx *x)
 	size_t len = (size_t)x->q->qname_len;
 	const struct zone *z = zone_for(x, x->q->qname, len);
 	struct zone_lookup lk;
-	const struct zone_rrset *seen[CNAME_HOPS_MAX];	/* CNAMEs answered so far */
+	const struct zone_rrset *seen[CNAME_HOPS_MAX];	/* CNAMEs and DNAMEs answered so far */
 
 	if (z == NULL) {
 		x->rcode = WIRE_RCODE_REFUSED;
@@ -372,6 +416,17 @@ answer_in(struct qctx *x)
 			put_referral(x, lk.cut);
 			return;
 		}
+		if (lk.dname != NULL) {
+			const struct zone_rrset *dn = zone_rrset_get(lk.dname, WIRE_T_DNAME);
+			if (seen_before(seen, hop, dn) || put_dname(x, lk.dname, dn, name, &len) < 0)
+				return;
+			x->naddl = 0;
+			/* the synthesised CNAME answers a CNAME query; ANY goes on,
+			 * since the name holds no RRset of its own (NSD does so) */
+			if (x->q->qtype == WIRE_T_CNAME || !dname_is_under(name, z->origin))
+				return;
+			continue;
+		}
 		const struct zone_node *n = lk.node;
 		if (n == NULL && lk.encloser != NULL) {
 			n = lk.encloser->wildcard;	/* RFC 4592 synthesis, owner = name */
@@ -388,10 +443,8 @@ answer_in(struct qctx *x)
 			answer_node(x, z, n, name);
 			return;
 		}
-		for (int i = 0; i < hop; i++)
-			if (seen[i] == cname)
-				return;	/* a loop: each CNAME once, the resolver sees the loop */
-		seen[hop] = cname;
+		if (seen_before(seen, hop, cname))
+			return;	/* a loop: each CNAME once, the resolver sees the loop */
 		put_rrset(x, 1, name, cname, cname->ttl);
 		x->naddl = 0;
 		if (x->q->qtype == WIRE_T_ANY)
@@ -715,10 +768,6 @@ query_answer_rrl(const struct snap *s, const struct geo_rtt_table *rtt, const ui
 
 /* --- answers prepared at load -------------------------------------------- */
 
-/* Runs the builder on a query for (owner, type) and keeps what it wrote
- * after the question.  Geo owners answer per client and are left out; so
- * is anything over 64 KiB.  An RRset reached only through a CNAME chain
- * keeps its own query's answer: a chain is built per query. */
 /* The builder at load: a query for (name, type, IN) as a client would
  * send it, parsed into q, and x ready to answer it into buf with header
  * and question written.  pkt holds the query; -1 if it does not parse. */
@@ -746,7 +795,9 @@ prepare_query(struct snap *s, const uint8_t *name, size_t len, uint16_t type, ui
 /* Runs the builder on a query for (owner, type) and keeps what it wrote
  * after the question.  Geo owners answer per client and are left out; so
  * is anything over 64 KiB.  An RRset reached only through a CNAME chain
- * keeps its own query's answer: a chain is built per query. */
+ * keeps its own query's answer: a chain is built per query, DNAME
+ * substitutions included (zload refuses names below a DNAME, so no
+ * prepared answer is for a name a DNAME rewrites). */
 static int
 prepare_rrset(struct snap *s, struct zone_node *n, struct zone_rrset *set, uint8_t *buf)
 {

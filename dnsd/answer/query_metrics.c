@@ -18,7 +18,8 @@ static const char *const qtype_labels[QUERY_METRICS_QTYPES] = {
 	"A", "NS", "CNAME", "SOA", "PTR", "MX", "TXT", "AAAA", "SRV", "DS", "CAA", "ANY", "other",
 };
 static const char *const rcode_labels[QUERY_METRICS_RCODES] = {
-	"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "BADVERS", "dropped",
+	"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "BADVERS",
+	"dropped",
 };
 
 int
@@ -33,9 +34,9 @@ query_metrics_qtype_index(uint16_t qtype)
 int
 query_metrics_rcode_index(unsigned rcode)
 {
-	if (rcode <= WIRE_RCODE_REFUSED)
+	if (rcode <= WIRE_RCODE_YXDOMAIN)
 		return (int)rcode;
-	return rcode == WIRE_RCODE_BADVERS ? 6 : WIRE_RCODE_SERVFAIL;
+	return rcode == WIRE_RCODE_BADVERS ? 7 : WIRE_RCODE_SERVFAIL;
 }
 
 const char *
@@ -74,7 +75,7 @@ render_queries(FILE *out, const struct query_metrics *const *w, int nw)
 		for (int t = 0; t < QUERY_METRICS_QTYPES; t++)
 			for (int r = 0; r < QUERY_METRICS_RCODES; r++) {
 				uint64_t n = SUM(queries[p][t][r]);
-				/* the full cube is 208 series per protocol; zeros add nothing */
+				/* the full cube is 234 series over both protocols; zeros add nothing */
 				if (n == 0 && !(t == 0 && r == 0))
 					continue;
 				fprintf(out, "dnsd_queries_total{proto=\"%s\",qtype=\"%s\",rcode=\"%s\"} %llu\n",

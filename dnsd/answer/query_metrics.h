@@ -16,9 +16,10 @@
 
 /* qtype label buckets: A NS CNAME SOA PTR MX TXT AAAA SRV DS CAA ANY other */
 #define QUERY_METRICS_QTYPES 13
-/* rcode label buckets: NOERROR FORMERR SERVFAIL NXDOMAIN NOTIMP REFUSED BADVERS dropped */
-#define QUERY_METRICS_RCODES 8
-#define QUERY_METRICS_RCODE_DROPPED 7
+/* rcode label buckets: NOERROR FORMERR SERVFAIL NXDOMAIN NOTIMP REFUSED
+ * YXDOMAIN BADVERS dropped */
+#define QUERY_METRICS_RCODES 9
+#define QUERY_METRICS_RCODE_DROPPED 8
 enum query_metrics_proto { QUERY_METRICS_UDP = 0, QUERY_METRICS_TCP = 1 };
 /* residency outcome label: pinned (answered inside the pin), all_down
  * (strict pin, no region up: all_down policy inside the pin), fallback

@@ -37,7 +37,7 @@ struct brrset {
 	uint32_t ttl;
 	size_t n, cap;
 	struct zone_rr *rr;		/* in the zone's arena: kept as is */
-	uint16_t *target_off;		/* NS/MX/SRV: offset of the target name in rdata */
+	uint16_t *target_off;		/* additional target: offset of its name in rdata */
 	const json_t *where;		/* the type key, for messages */
 };
 
@@ -68,6 +68,7 @@ struct zbuild {
 	struct bnode **tab;		/* open hash of build nodes */
 	struct bnode **order;		/* insertion order */
 	struct zone *z;
+	int has_dname;			/* some owner has a DNAME: check below them */
 };
 
 static uint32_t
@@ -195,12 +196,14 @@ name_fields(uint16_t type, int *comp0, int *comp1, int *target)
 	case WIRE_T_MX: *comp0 = 1; *target = 1; break;
 	case WIRE_T_SOA: *comp0 = 0; *comp1 = 1; break;
 	case WIRE_T_SRV: *target = 3; break;
+	case WIRE_T_NAPTR: *target = 5; break;	/* replacement (RFC 3403 4.1) */
+	case WIRE_T_SVCB: case WIRE_T_HTTPS: *target = 1; break;	/* TargetName (RFC 9460 2.2) */
 	default: break;
 	}
 }
 
 /* Encodes rr's rdata into zr (rdata in the zone's arena), noting name
- * offsets and, for NS/MX/SRV, where the target name starts. */
+ * offsets and, for types with an additional target, where its name starts. */
 static int
 rr_to_zrr(struct zbuild *b, const ldns_rr *rr, struct zone_rr *zr, uint16_t *target_off)
 {
@@ -400,6 +403,7 @@ load_type(struct zbuild *b, struct bnode *n, const char *owner_text, const char 
 		jdoc_key_err(&b->d, b->err, val, "%s at %s is given twice", tkey, owner_text);
 		return;
 	}
+	b->has_dname |= type == WIRE_T_DNAME;
 	if (json_is_string(data))
 		add_rdata(b, owner_text, type, ttl, json_string_value(data), data, set);
 	else
@@ -409,17 +413,48 @@ load_type(struct zbuild *b, struct bnode *n, const char *owner_text, const char 
 		jdoc_err(&b->d, b->err, val, "%s at %s has no data", tkey, owner_text);
 }
 
+/* A CNAME stands alone (RFC 1034 3.6.2), DNAME included (RFC 6672
+ * 2.4); a name has one DNAME at most, since a name below it can be
+ * rewritten only one way (RFC 6672 2.1). */
 static void
 check_cname(struct zbuild *b, const struct bnode *n, const char *owner_text)
 {
 	for (size_t i = 0; i < n->nsets; i++) {
 		const struct brrset *s = &n->sets[i];
+		if (s->type == WIRE_T_DNAME && s->n > 1)
+			jdoc_key_err(&b->d, b->err, s->where, "DNAME at %s has more than one target", owner_text);
 		if (s->type != WIRE_T_CNAME)
 			continue;
 		if (n->nsets > 1 || n->len == b->z->origin_len)
 			jdoc_key_err(&b->d, b->err, s->where, "CNAME at %s beside other data", owner_text);
 		else if (s->n > 1)
 			jdoc_key_err(&b->d, b->err, s->where, "CNAME at %s has more than one target", owner_text);
+	}
+}
+
+/* Names below a DNAME would never be answered: lookups rewrite them
+ * (RFC 6672 2.4, docs/protocol.md §13).  Refused, as NSD refuses them. */
+static void
+check_below_dname(struct zbuild *b, const struct bnode *n)
+{
+	char text[DNAME_MAX * 4 + 2], above[DNAME_MAX * 4 + 2];
+	const uint8_t *p = n->name;
+	size_t len = n->len;
+	const struct bnode *a;
+
+	while (len > b->z->origin_len) {
+		len -= (size_t)*p + 1;
+		p += *p + 1;
+		if ((a = bnode_find(b, p, len)) == NULL)
+			continue;
+		for (size_t i = 0; i < a->nsets; i++)
+			if (a->sets[i].type == WIRE_T_DNAME) {
+				dname_to_text(n->name, text, sizeof(text));
+				dname_to_text(a->name, above, sizeof(above));
+				jdoc_key_err(&b->d, b->err, n->where ? n->where : n->geo_where,
+					     "name %s is below the DNAME at %s", text, above);
+				return;
+			}
 	}
 }
 
@@ -752,12 +787,15 @@ sort_by_depth(struct zbuild *b)
 	return 0;
 }
 
-/* Parent, wildcard and cut links; parents come first (sorted by depth). */
+/* Parent, wildcard, cut and DNAME links; parents come first (sorted by
+ * depth). */
 static void
 link_node(struct zbuild *b, struct bnode *bn)
 {
 	struct zone_node *zn = bn->final;
 
+	if (zone_rrset_get(zn, WIRE_T_DNAME) != NULL)
+		zn->flags |= ZONE_NODE_DNAME;
 	if (bn->len == b->z->origin_len) {
 		zn->flags |= ZONE_NODE_APEX;
 		b->z->apex = zn;
@@ -773,6 +811,15 @@ link_node(struct zbuild *b, struct bnode *bn)
 	if (zone_rrset_get(zn, WIRE_T_NS) != NULL)
 		zn->flags |= ZONE_NODE_DELEG;
 	zn->cut = p->final->cut ? p->final->cut : (zn->flags & ZONE_NODE_DELEG) ? zn : NULL;
+}
+
+/* "." as an SVCB or HTTPS TargetName: in ServiceMode (priority above 0)
+ * the owner itself, in AliasMode no service at all (RFC 9460 2.5). */
+static int
+target_is_owner(uint16_t type, const struct zone_rr *rr, const uint8_t *target)
+{
+	return (type == WIRE_T_SVCB || type == WIRE_T_HTTPS) && *target == 0 && rr->rdlen >= 2 &&
+	       wire_get16(rr->rdata) > 0;
 }
 
 static void
@@ -791,6 +838,10 @@ link_targets(struct zbuild *b, struct bnode *bn)
 			memcpy(t, s->rr[j].rdata + s->target_off[j], s->rr[j].rdlen - s->target_off[j] < DNAME_MAX ?
 			       s->rr[j].rdlen - s->target_off[j] : DNAME_MAX);
 			dname_lower(t);
+			if (target_is_owner(s->type, &s->rr[j], t)) {
+				s->rr[j].target = bn->final;
+				continue;
+			}
 			if (*t == 0 || !dname_is_under(t, b->z->origin))
 				continue;
 			struct bnode *tn = bnode_find(b, t, dname_len(t));
@@ -970,6 +1021,8 @@ load_root(struct zbuild *b)
 	for (size_t i = 0; i < b->nnodes; i++)
 		if (b->order[i]->geo != NULL)
 			check_geo_owner(b, b->order[i]);
+	for (size_t i = 0; b->has_dname && i < b->nnodes; i++)
+		check_below_dname(b, b->order[i]);
 }
 
 /* Frees the JSON tree (once) and hands its pages back to the kernel:

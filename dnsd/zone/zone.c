@@ -46,7 +46,7 @@ zone_lookup(const struct zone *z, const uint8_t *name, size_t len, struct zone_l
 	const uint8_t *s = name;
 	const struct zone_node *n;
 
-	out->node = out->encloser = out->cut = NULL;
+	out->node = out->encloser = out->cut = out->dname = NULL;
 	/* strip labels until a node exists; every ancestor of a node exists
 	 * (zload adds empty non-terminals), so the first hit is the closest
 	 * encloser and its cut pointer covers the whole path */
@@ -60,6 +60,16 @@ zone_lookup(const struct zone *z, const uint8_t *name, size_t len, struct zone_l
 	else
 		out->encloser = n;
 	out->cut = n->cut;
+	/* a DNAME rewrites names below its owner, never the owner itself;
+	 * zload refuses names below a DNAME, so only an encloser can hold it */
+	if (s != name && (n->flags & ZONE_NODE_DNAME))
+		out->dname = n;
+	if (out->cut != NULL && out->dname != NULL) {
+		if (out->cut->namelen <= out->dname->namelen)
+			out->dname = NULL;
+		else
+			out->cut = NULL;
+	}
 }
 
 const struct zone_rrset *

@@ -24,7 +24,8 @@ struct zone_rr {
 	uint16_t rdlen;
 	uint8_t ncomp;
 	uint16_t comp_off[2];
-	const struct zone_node *target;	/* NS/MX/SRV target in the zone, for additional */
+	/* NS MX SRV NAPTR SVCB HTTPS target in the zone, for additional */
+	const struct zone_node *target;
 };
 
 /* The answer to a query for exactly an RRset's owner and type, prepared
@@ -79,6 +80,7 @@ enum {
 	ZONE_NODE_APEX = 1,
 	ZONE_NODE_DELEG = 2,	/* NS below the apex: a zone cut */
 	ZONE_NODE_WILD = 4,	/* first label is "*" */
+	ZONE_NODE_DNAME = 8,	/* holds a DNAME: names below it are rewritten, none exist */
 };
 
 struct zone_node {
@@ -138,9 +140,13 @@ struct zone_lookup {
 	const struct zone_node *node;		/* exact match, NULL if none */
 	const struct zone_node *encloser;	/* closest encloser when no exact match */
 	const struct zone_node *cut;		/* delegation on the way, or NULL */
+	const struct zone_node *dname;		/* DNAME owner above the name, or NULL */
 };
 
-/* name must lie in z (lowercase wire form). */
+/* name must lie in z (lowercase wire form).  Whichever of a cut and a
+ * DNAME owner is nearer the root wins, the other is left NULL: a DNAME
+ * at or below a cut is not ours to apply, and a cut below a DNAME is
+ * never reached (RFC 6672 3.1, docs/protocol.md §13). */
 void zone_lookup(const struct zone *z, const uint8_t *name, size_t len, struct zone_lookup *out);
 
 /* RRset of the given type at a node, or NULL. */

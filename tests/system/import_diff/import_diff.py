@@ -106,7 +106,7 @@ def build_queries(zonefile, origin, sample, seed):
 	generated.sort()
 	q = []
 
-	def per_name(cls, text, types, dname_owners):
+	def per_name(cls, text, types):
 		for t in types:
 			if t == "SOA" and text != origin:
 				continue
@@ -115,19 +115,22 @@ def build_queries(zonefile, origin, sample, seed):
 		if absent:
 			q.append((cls + " absent type", text, absent[0], ""))
 		q.append((cls + " case-varied", vary_case(text, rnd), types[0] if types else "A", ""))
-		if text not in dname_owners:	# below a DNAME: dnsd does not rewrite yet
-			q.append((cls + " absent name", "nx-%d.%s" % (rnd.randrange(1000), text), "A", ""))
+		# below a DNAME owner, this is a substitution (RFC 6672)
+		q.append((cls + " absent name", "nx-%d.%s" % (rnd.randrange(1000), text), "A", ""))
 
-	dnames = {t for t, types in hand if "DNAME" in types}
 	for text, types in hand:
-		per_name("hand-written", text, types, dnames)
+		per_name("hand-written", text, types)
+		if "DNAME" in types:	# substitution onto names that exist, mixed case
+			for below in ("www", "mail", "foo.dev", "host.lab"):
+				q.append(("hand-written DNAME substitution", vary_case("%s.%s" % (below, text), rnd),
+					  "A", ""))
 	# wildcard matches, and names below a cut
 	for label in ("foo.dev", "a.b.dev", "x.exact.dev", "anything", "x.y.deep", "b.deep", "deep",
 		      "host.lab", "x.ns.lab", "x.ext"):
 		for t in ("A", "TXT", "MX", "AAAA", "DS"):
 			q.append(("hand-written wildcards, cuts, empty non-terminals", "%s.%s" % (label, origin), t, ""))
 	for text, types in rnd.sample(generated, min(sample, len(generated))):
-		per_name("generated", text, types, set())
+		per_name("generated", text, types)
 	# a few over TCP, without EDNS, and truncated
 	for text, types in hand[:20]:
 		q.append(("TCP", text, types[0], "tcp"))

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # NSD as an external oracle: the same zones (example.json plus a TXT-heavy
-# name, and the child zone sub.example.com.) served by NSD and by dnsd; the
+# name, DNAMEs, NAPTR/SVCB/HTTPS, and the child zone sub.example.com.)
+# served by NSD and by dnsd; the
 # same queries to both; answers compared (nsd_diff.py says how).
 set -u
 cd "$(dirname "$0")" || exit 1
@@ -14,6 +15,21 @@ mkdir -p "$T_TMP/gen" "$T_TMP/nsd"
 import json, sys
 z = json.load(open(sys.argv[1]))
 z["records"]["big"] = {"TXT": ['"%02d %s"' % (i, "x" * 240) for i in range(10)]}
+# DNAME (RFC 6672): into the zone, out of it, into its own subtree, one
+# whose target overflows 255 octets for long names, one a CNAME leads into
+r = z["records"]
+long_target = ".".join(["a" * 63] * 3) + ".example.net."
+r["old"] = {"DNAME": "example.com.", "TXT": '"renamed"'}
+r["ext"] = {"ttl": 120, "DNAME": "example.net."}
+r["self"] = {"DNAME": "x.self.example.com."}
+r["long"] = {"DNAME": long_target}
+r["via"] = {"CNAME": "mail.old"}
+# additional data of NAPTR, SVCB and HTTPS targets
+r["naptr"] = {"NAPTR": ['100 10 "s" "SIP+D2U" "" mail', '101 10 "u" "E2U+sip" "!^.*$!sip:info@example.com!" .']}
+r["svc"] = {"SVCB": ["1 ns1 alpn=h2", "2 . port=8443"], "A": "192.0.2.64"}
+r["web"] = {"HTTPS": "1 . alpn=h2", "AAAA": "2001:db8::64"}
+r["alias"] = {"HTTPS": "0 mail"}
+r["nohttps"] = {"HTTPS": "0 ."}
 json.dump(z, open(sys.argv[2], "w"), indent=1)
 PY
 ZONES=("$T_TMP/gen/example.json" "$DNSD_SRC/tests/data/sys_sub.example.com.json")

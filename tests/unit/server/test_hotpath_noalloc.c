@@ -47,7 +47,8 @@ static const char zone_text[] =
 	" \"soa\": {\"mname\": \"ns1\", \"rname\": \"hostmaster\", \"serial\": 1, \"refresh\": 3600,\n"
 	"         \"retry\": 600, \"expire\": 1209600, \"minimum\": 300},\n"
 	" \"records\": {\"@\": {\"NS\": [\"ns1\"]}, \"ns1\": {\"A\": [\"192.0.2.53\"]},\n"
-	"             \"docs\": {\"CNAME\": \"ns1\"}, \"*.dev\": {\"A\": [\"192.0.2.99\"]}},\n"
+	"             \"docs\": {\"CNAME\": \"ns1\"}, \"*.dev\": {\"A\": [\"192.0.2.99\"]},\n"
+	"             \"old\": {\"DNAME\": \"example.com.\"}, \"svc\": {\"HTTPS\": \"1 ns1\"}},\n"
 	" \"geo\": {\"www\": {\"regions\": [\"us-east\", \"eu-west\", \"ap-southeast\"], \"max_regions\": 2},\n"
 	"         \"api\": {\"regions\": [\"eu-west\", \"us-east\"], \"all_down\": \"servfail\"}}}\n";
 
@@ -170,8 +171,9 @@ struct hot_query {
 };
 
 /* Geo names located by GeoIP (v4 and v6), by networks (country and
- * region), inside a latency prefix and unlocated; static, CNAME,
- * wildcard, NODATA and NXDOMAIN answers; explanations and health. */
+ * region), inside a latency prefix and unlocated; static, CNAME, DNAME,
+ * wildcard, NODATA and NXDOMAIN answers, additional data for HTTPS;
+ * explanations and health. */
 static const struct hot_query queries[] = {
 	{ "www.example.com", 1, 1, "2.0.1.0/24" },
 	{ "www.example.com", 28, 1, "2.0.1.0/24" },
@@ -185,6 +187,8 @@ static const struct hot_query queries[] = {
 	{ "www.example.com", 1, 1, NULL },
 	{ "ns1.example.com", 1, 1, NULL },
 	{ "docs.example.com", 1, 1, NULL },
+	{ "ns1.old.example.com", 1, 1, NULL },
+	{ "svc.example.com", 65, 1, NULL },
 	{ "x.dev.example.com", 1, 1, NULL },
 	{ "ns1.example.com", 28, 1, NULL },
 	{ "nope.example.com", 1, 1, NULL },

@@ -99,6 +99,14 @@ test_each_error_class_has_its_position(void **state)
 		{ "wrong family v6", "    \"a\": {\"AAAA\": \"192.0.2.1\"}\n  }\n}\n", ":8:19: address of the wrong family" },
 		{ "cname beside data", "    \"a\": {\"A\": [\"192.0.2.1\"],\n           \"CNAME\": \"ns1\"}\n  }\n}\n",
 		  ":9:12: CNAME at a.example.com. beside other data" },
+		{ "cname beside dname", "    \"a\": {\"DNAME\": \"example.net.\",\n           \"CNAME\": \"ns1\"}\n  }\n}\n",
+		  ":9:12: CNAME at a.example.com. beside other data" },
+		{ "two dnames", "    \"a\": {\"DNAME\": [\"example.net.\", \"example.org.\"]}\n  }\n}\n",
+		  ":8:11: DNAME at a.example.com. has more than one target" },
+		{ "name below a dname", "    \"a\": {\"DNAME\": \"example.net.\"},\n    \"x.y.a\": {\"A\": \"192.0.2.1\"}\n  }\n}\n",
+		  ":9:5: name x.y.a.example.com. is below the DNAME at a.example.com." },
+		{ "geo name below a dname", "    \"a\": {\"DNAME\": \"example.net.\"}\n  },\n  \"geo\": {\"www.a\": {\"regions\": [\"us-east\", \"eu-west\"]}}\n}\n",
+		  ":10:11: name www.a.example.com. is below the DNAME at a.example.com." },
 		{ "outside origin", "    \"foo.example.org.\": {\"A\": [\"192.0.2.1\"]}\n  }\n}\n",
 		  ":8:5: name foo.example.org. is outside the origin" },
 		{ "unknown type", "    \"a\": {\"BOGUS\": [\"x\"]}\n  }\n}\n", ":8:11: unknown record type \"BOGUS\"" },
@@ -187,6 +195,38 @@ test_good_zone_nodes(void **state)
 	free(err);
 }
 
+/* The DNAME flag, and the additional targets of NAPTR, SVCB and HTTPS,
+ * "." included (RFC 9460 2.5). */
+static void
+test_dname_and_service_targets(void **state)
+{
+	struct dnsd_err *err = calloc(1, sizeof(*err));
+	struct zone *z;
+	const char *msg = load_zone(ZONE_HEAD
+		"    \"old\": {\"DNAME\": \"new.example.com.\"},\n"
+		"    \"a.b.new\": {\"A\": \"192.0.2.1\"},\n"
+		"    \"sip\": {\"NAPTR\": \"100 10 \\\"s\\\" \\\"SIP+D2U\\\" \\\"\\\" pool\"},\n"
+		"    \"svc\": {\"SVCB\": [\"1 pool alpn=h2\", \"2 . port=8443\"], \"A\": \"192.0.2.2\"},\n"
+		"    \"web\": {\"HTTPS\": \"0 .\"},\n"
+		"    \"pool\": {\"A\": \"192.0.2.3\"}\n"
+		"  }\n}\n", err, &z);
+
+	assert_string_equal(msg, "");
+	const struct zone_node *old = zone_node_find(z, W("\3old\7example\3com"));
+	assert_true(old->flags & ZONE_NODE_DNAME);
+	assert_false(old->parent->flags & ZONE_NODE_DNAME);
+	const struct zone_node *pool = zone_node_find(z, W("\4pool\7example\3com"));
+	const struct zone_node *sip = zone_node_find(z, W("\3sip\7example\3com"));
+	const struct zone_node *svc = zone_node_find(z, W("\3svc\7example\3com"));
+	const struct zone_node *web = zone_node_find(z, W("\3web\7example\3com"));
+	assert_ptr_equal(zone_rrset_get(sip, WIRE_T_NAPTR)->rr[0].target, pool);
+	const struct zone_rrset *svcb = zone_rrset_get(svc, WIRE_T_SVCB);
+	assert_ptr_equal(svcb->rr[0].target, pool);
+	assert_ptr_equal(svcb->rr[1].target, svc);	/* ServiceMode ".": the owner */
+	assert_null(zone_rrset_get(web, WIRE_T_HTTPS)->rr[0].target);	/* AliasMode ".": none */
+	free(err);
+}
+
 struct conf_case {
 	const char *what;
 	const char *text;
@@ -259,6 +299,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_each_error_class_has_its_position),
 		cmocka_unit_test(test_good_zone_nodes),
+		cmocka_unit_test(test_dname_and_service_targets),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_config_defaults_and_cidr),
 	};
