@@ -364,9 +364,39 @@ check_cname(struct import *im, size_t from, size_t to)
 	return 0;
 }
 
+/* At most one DNAME at an owner, and nothing below it (RFC 6672 2.4):
+ * the loader refuses both, as NSD does.  *above is the last DNAME owner
+ * seen; groups come in canonical order, so a name's descendants follow
+ * it. */
+static int
+check_dname(struct import *im, size_t from, size_t to, const ldns_rdf **above)
+{
+	const struct import_rr *d = NULL;
+	const ldns_rdf *owner = ldns_rr_owner(im->rr[from].rr);
+
+	if (*above != NULL && ldns_dname_is_subdomain(owner, *above)) {
+		dnsd_err_at(im->err, fname(im, im->rr[from].file), (int)im->rr[from].line, 1,
+			    "%s is below a DNAME (NSD and dnsd refuse the zone)", name_text(owner));
+		return -1;
+	}
+	for (size_t i = from; i < to; i++) {
+		if (ldns_rr_get_type(im->rr[i].rr) != LDNS_RR_TYPE_DNAME)
+			continue;
+		if (d != NULL) {
+			dnsd_err_at(im->err, fname(im, im->rr[i].file), (int)im->rr[i].line, 1,
+				    "more than one DNAME at %s", name_text(owner));
+			return -1;
+		}
+		d = &im->rr[i];
+		*above = owner;
+	}
+	return 0;
+}
+
 int
 import_finish(struct import *im)
 {
+	const ldns_rdf *dname_above = NULL;
 	size_t keep = 0, from;
 	int rc = 0;
 
@@ -417,7 +447,7 @@ import_finish(struct import *im)
 		for (from = i + 1; from < im->nrr; from++)
 			if (ldns_dname_compare(ldns_rr_owner(im->rr[from].rr), ldns_rr_owner(im->rr[i].rr)) != 0)
 				break;
-		if (check_cname(im, i, from) < 0)
+		if (check_cname(im, i, from) < 0 || check_dname(im, i, from, &dname_above) < 0)
 			rc = -1;
 	}
 

@@ -262,6 +262,10 @@ static const struct bad_case bad[] = {
 	{ "CNAME beside data", ZONE, SOA "w 1 CNAME a\nw 1 TXT x\n",
 	  "in.zone:3:1: CNAME at w.example.com. beside other data (NSD and dnsd refuse the zone)" },
 	{ "two CNAMEs", ZONE, SOA "w 1 CNAME a\nw 1 CNAME b\n", "in.zone:3:1: more than one CNAME at w.example.com." },
+	/* RFC 6672 2.4: the loader refuses both, so the importer does too */
+	{ "two DNAMEs", ZONE, SOA "d 1 DNAME a.net.\nd 1 DNAME b.net.\n", "in.zone:4:1: more than one DNAME at d.example.com." },
+	{ "data below a DNAME", ZONE, SOA "d 1 DNAME a.net.\nx.d 1 A 192.0.2.1\n",
+	  "in.zone:4:1: x.d.example.com. is below a DNAME (NSD and dnsd refuse the zone)" },
 	{ "relative and no origin", ZONE, "@ 1 SOA ns1 host 1 2 3 4 5\n",
 	  "in.zone:1:1: a relative name and no origin to complete it: start the file with $ORIGIN or give --origin" },
 	{ "bad rdata", ZONE, SOA "a 1 A 300.1.1.1\n", "in.zone:3:1: Syntax error, could not parse the RR's rdata: a 1 A 300.1.1.1" },
