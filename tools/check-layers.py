@@ -20,16 +20,17 @@ LAYERS = {
     "dnsd/proto": ["geo"],
     "dnsd/conf": ["dnsd/util", "geo"],
     "dnsd/tsig": ["dnsd/conf", "dnsd/proto", "dnsd/util", "geo"],
-    "dnsd/zone": ["dnsd/proto", "dnsd/conf", "dnsd/util", "geo"],
+    "dnsd/dnssec": ["dnsd/util"],
+    "dnsd/zone": ["dnsd/dnssec", "dnsd/proto", "dnsd/conf", "dnsd/util", "geo"],
     "dnsd/health": ["dnsd/conf", "dnsd/util", "geo"],
-    "dnsd/answer": ["dnsd/zone", "dnsd/health", "dnsd/proto", "dnsd/conf", "dnsd/util", "geo"],
-    "dnsd/server": ["dnsd/answer", "dnsd/tsig", "dnsd/zone", "dnsd/health", "dnsd/proto", "dnsd/conf",
+    "dnsd/answer": ["dnsd/zone", "dnsd/dnssec", "dnsd/health", "dnsd/proto", "dnsd/conf", "dnsd/util", "geo"],
+    "dnsd/server": ["dnsd/answer", "dnsd/tsig", "dnsd/zone", "dnsd/dnssec", "dnsd/health", "dnsd/proto", "dnsd/conf",
                     "dnsd/util", "geo"],
-    "dnsd/sim": ["dnsd/answer", "dnsd/zone", "dnsd/health", "dnsd/proto", "dnsd/conf", "dnsd/util", "geo"],
-    "dnsd/ctl": ["dnsd/server", "dnsd/sim", "dnsd/tsig", "dnsd/answer", "dnsd/zone", "dnsd/health", "dnsd/proto",
+    "dnsd/sim": ["dnsd/answer", "dnsd/zone", "dnsd/dnssec", "dnsd/health", "dnsd/proto", "dnsd/conf", "dnsd/util", "geo"],
+    "dnsd/ctl": ["dnsd/server", "dnsd/sim", "dnsd/tsig", "dnsd/answer", "dnsd/zone", "dnsd/dnssec", "dnsd/health", "dnsd/proto",
                  "dnsd/conf", "dnsd/util", "geo"],
     # dnsd-import's library: zone-file and octoDNS readers, checked with the zone loader
-    "tools/import": ["dnsd/zone", "dnsd/proto", "dnsd/conf", "dnsd/util", "geo"],
+    "tools/import": ["dnsd/zone", "dnsd/dnssec", "dnsd/proto", "dnsd/conf", "dnsd/util", "geo"],
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 # Citations of documents a reader of the repository does not have.
