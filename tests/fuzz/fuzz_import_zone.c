@@ -2,15 +2,34 @@
  * fuzz_import_zone.c -- dnsd-import's zone-file reader: the input is zone
  * text ($INCLUDE refused), read with ldns into an import, written as zone
  * JSON, and that JSON must load with dnsd's zone loader (fuzz_import.h).
- *
- * Inputs naming IPSECKEY (or TYPE45) are skipped: ldns 1.8.3's
- * ldns_str2rdf_ipseckey leaks what it parsed when the rest of the rdata
- * is bad ("x. IPSECKEY 10 1 2 192.0.2.313 2 ab"), a leak in the library
- * no caller can avoid, and LeakSanitizer would report it as ours.
  */
-#include <ctype.h>
-
 #include "fuzz_import.h"
+
+/*
+ * ldns 1.8.3 leaks in two rdata parsers when the text is bad, leaks no
+ * caller can avoid: ldns_str2rdf_ipseckey drops what it parsed when the
+ * rest is bad ("x. IPSECKEY 10 1 2 192.0.2.313 2 ab"), and
+ * ldns_str2rdf_cert_alg drops the INT16 it made for certificate type 0
+ * ("x. CERT 0 1 1 AAAA").  LeakSanitizer is told to ignore exactly those
+ * two functions.  Debian's libldns has no frame pointers, so the fast
+ * unwinder stops inside ldns and could not name them: this harness
+ * unwinds malloc stacks the slow way (a third of the speed; the octoDNS
+ * harness, which never met these leaks, keeps the fast unwinder).
+ */
+const char *__asan_default_options(void);
+const char *__lsan_default_suppressions(void);
+
+const char *
+__asan_default_options(void)
+{
+	return "fast_unwind_on_malloc=0";
+}
+
+const char *
+__lsan_default_suppressions(void)
+{
+	return "leak:ldns_str2rdf_ipseckey\nleak:ldns_str2rdf_cert_alg\n";
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -20,16 +39,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *text = fuzz_strndup(data, size);
 	struct import im;
 
-	/* the whole input, NUL bytes and all: ldns reads past them */
-	char *folded = fuzz_strndup(data, size);
-	for (size_t i = 0; i < size; i++)
-		folded[i] = folded[i] == '\0' ? ' ' : (char)tolower((unsigned char)folded[i]);
-	int skip = strstr(folded, "ipseckey") != NULL || strstr(folded, "type45") != NULL;
-	free(folded);
-	if (skip) {
-		free(text);
-		return 0;
-	}
 	dnsd_err_init(&err);
 	import_init(&im, &o, &err);
 	import_zonetext(&im, "input.zone", text, size);
