@@ -2,8 +2,8 @@
  * dnssec.h -- the DNSSEC building blocks the zone loader signs with
  * (docs/dnssec.md): key pairs read from BIND key files, RRSIGs over an
  * RRset given in wire form, DS records for the parent, NSEC type bitmaps
- * and the canonical name order (RFC 4034 section 6).  Load time only:
- * nothing here runs per query.  The cryptography is ldns' and
+ * (RFC 4034; the canonical name order is dname_canonical_cmp's).  Load
+ * time only: nothing here runs per query.  The cryptography is ldns' and
  * OpenSSL's; this module only arranges their inputs and outputs.
  */
 #ifndef DNSD_DNSSEC_H
@@ -38,10 +38,11 @@ struct dnssec_error {
  * without the suffixes, as ldns-keygen names them) for the zone whose
  * lowercase wire name is origin.  Every .key must hold one DNSKEY owned
  * by origin, its .private the matching private key, the algorithm one of
- * 8 (RSASHA256), 13 (ECDSAP256SHA256) or 15 (ED25519); at least one key
- * must be a KSK (SEP bit; a lone key is a CSK whatever its flags) and one
- * a ZSK.  Files are read once and checked as short printable text before
- * ldns parses them.  A private key file readable by group or others gets
+ * 8 (RSASHA256), 13 (ECDSAP256SHA256) or 15 (ED25519).  Keys with the
+ * SEP flag (257, KSKs) sign the DNSKEY set, the others (ZSKs) the rest; a
+ * lone key, or a set of KSKs only, signs everything (a CSK).  Several
+ * keys none of which has the SEP flag are refused.  Files are read once
+ * and checked as short printable text before ldns parses them.  A private key file readable by group or others gets
  * warn(path) called (the caller logs it; the key still loads).  Returns
  * NULL with *e filled on any failure.  Nothing secret goes into e. */
 struct dnssec_keyset *dnssec_keyset_load(const uint8_t *origin, size_t origin_len, const char *const *paths,
@@ -84,7 +85,7 @@ int dnssec_sign(const struct dnssec_keyset *ks, const struct dnssec_rrset *rs, u
 		uint32_t expiration, void (*out)(const uint8_t *rdata, uint16_t len, void *arg), void *arg,
 		struct dnssec_error *e);
 
-/* Writes the DS (digest SHA-256) of each KSK to f in presentation form,
+/* Writes the DS (digest SHA-256) of each KSK (of the lone key) to f in presentation form,
  * one line each, owned by the origin's presentation name. */
 void dnssec_print_ds(const struct dnssec_keyset *ks, FILE *f);
 
@@ -92,15 +93,5 @@ void dnssec_print_ds(const struct dnssec_keyset *ks, FILE *f);
  * types (any order, duplicates allowed) to out, which holds
  * DNSSEC_BITMAP_MAX bytes.  Returns its length. */
 size_t dnssec_type_bitmap(const uint16_t *types, size_t n, uint8_t *out);
-
-/* Canonical DNS name order (RFC 4034 section 6.1) of two lowercase wire
- * names: <0, 0 or >0 as a sorts before, equal to or after b. */
-int dnssec_name_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
-
-/* The NSEC3 hash (RFC 5155 section 5) of the lowercase wire name with
- * SHA-1, the given iterations and salt, written to out (20 bytes).
- * Returns 0, or -1 when hashing failed. */
-int dnssec_nsec3_hash(const uint8_t *name, size_t len, uint16_t iterations, const uint8_t *salt,
-		      uint8_t salt_len, uint8_t out[20]);
 
 #endif
