@@ -95,7 +95,7 @@ expect_eq "... its scope extended to 25 past the /25 inside it" "$(lat_scope $US
 # Not a wait for a state: time passes on purpose, to half of max_age after
 # the reports were posted (not after the checks above, which a loaded
 # machine makes slow), and the reports must still count.
-half=$(awk -v p="$posted" -v m="$MAX_AGE" -v now="$(date +%s.%N)" 'BEGIN { d = p + m / 2 - now; print d > 0 ? d : 0 }')
+half=$(awk -v p="$posted" -v m="$MAX_AGE" -v now="$(date +%s.%N)" 'BEGIN { d = p + m / 2 - now; print (d > 0 ? d : 0) }')
 sleep "$half"
 expect_eq "half of max_age after the reports, still ap-southeast" "$(hc_answer $US)" 127.0.0.5
 hc_wait $US 127.0.0.2 $((MAX_AGE + 1)) && ok "reports expired: US subnet back to us-east by distance" ||
