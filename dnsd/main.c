@@ -98,6 +98,8 @@ run_check(const char *file)
 		zload_describe_pins(s->zones.zones[i], s->conf, stdout);
 	for (size_t i = 0; i < s->zones.nzones; i++)
 		zload_describe_transfer(s->zones.zones[i], s->conf, stdout);
+	for (size_t i = 0; i < s->zones.nzones; i++)
+		zload_describe_dnssec(s->zones.zones[i], stdout);
 	printf("%s: ok, %zu zones, %zu records, %zu regions\n", file, s->zones.nzones,
 	       snap_record_count(s), s->conf->nregions);
 	snap_free(s);

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include "dnsd/dnssec/dnssec.h"
 #include "dnsd/health/health_words.h"
 #include "dnsd/util/clock.h"
 #include "dnsd/util/log.h"
@@ -31,6 +32,8 @@ put_rrset(struct qctx *x, int section, const uint8_t *owner, const struct zone_r
 			x->addl[x->naddl++] = rr->target;
 	}
 	x->count[section] += set->count;
+	if (x->dnssec && set->sigs != NULL)
+		query_dnssec_put_sigs(x, section, owner, set->sigs, ttl);
 }
 
 /* The prepared SOA, when it goes right after the question (its pointers
@@ -62,8 +65,12 @@ put_negative(struct qctx *x, const struct zone *z)
 static void
 put_soa(struct qctx *x, const struct zone *z)
 {
-	if (z->soa != NULL && !put_negative(x, z))
+	if (z->soa == NULL)
+		return;
+	if (!put_negative(x, z))
 		put_rrset(x, 2, z->origin, z->soa, z->neg_ttl);
+	else if (x->dnssec && z->soa->sigs != NULL)
+		query_dnssec_put_sigs(x, 2, z->origin, z->soa->sigs, z->neg_ttl);
 }
 
 /* Additional A/AAAA for NS MX SRV NAPTR SVCB HTTPS targets (zone_rr.target);
@@ -109,6 +116,14 @@ put_referral(struct qctx *x, const struct zone_node *cut)
 	x->naddl = 0;
 	x->addl_required = 1;
 	put_rrset(x, 2, cut->name, ns, ns->ttl);
+	if (x->dnssec) {
+		/* RFC 4035 3.1.4: the signed DS, or the NSEC proving there is none */
+		const struct zone_rrset *ds = zone_rrset_get(cut, DNSSEC_TYPE_DS);
+		if (ds != NULL)
+			put_rrset(x, 2, cut->name, ds, ds->ttl);
+		else
+			query_dnssec_prove(x, cut->name, zone_rrset_get(cut, DNSSEC_TYPE_NSEC));
+	}
 }
 
 static int
@@ -208,12 +223,16 @@ enum put_mode { PUT_UP, PUT_ALL };
 
 /* Writes a region's endpoints of the family: the up ones; a region forced
  * up with none up answers all but the forced-down ones; serve-all
- * answers every one.  owner NULL: the question's name. */
+ * answers every one.  owner NULL: the question's name.  Each endpoint
+ * written sets its bit in *mask, from bit0 on (zone_geo.bit0), which
+ * names the signatures of the set (docs/dnssec.md §3). */
 static void
-put_region(struct qctx *x, const uint8_t *owner, int r, int fam, uint32_t ttl, enum put_mode mode)
+put_region(struct qctx *x, const uint8_t *owner, int r, int fam, uint32_t ttl, enum put_mode mode,
+	   unsigned bit0, uint64_t *mask)
 {
 	const struct conf_region *reg = &x->s->conf->regions[r];
 	int want = fam == GEO_FAM_A ? 4 : 6, any_up = 0;
+	unsigned bit = bit0;
 
 	for (size_t e = 0; e < reg->nendpoints && mode == PUT_UP; e++)
 		any_up |= reg->endpoints[e].family == want && query_endpoint_up(x, r, e);
@@ -221,8 +240,10 @@ put_region(struct qctx *x, const uint8_t *owner, int r, int fam, uint32_t ttl, e
 		const struct conf_endpoint *ep = &reg->endpoints[e];
 		if (ep->family != want)
 			continue;
+		bit++;
 		if (mode == PUT_UP && (any_up ? !query_endpoint_up(x, r, e) : endpoint_forced_down(x, r, e)))
 			continue;
+		*mask |= 1ull << ((bit - 1) & 63);
 		if (owner == NULL)	/* the question's name, as the search would find */
 			wire_put_rr_at(&x->b, WIRE_HDR, want == 4 ? WIRE_T_A : WIRE_T_AAAA, WIRE_C_IN, ttl,
 				       ep->addr, want == 4 ? 4 : 16);
@@ -272,6 +293,11 @@ answer_geo(struct qctx *x, const struct zone *z, const struct zone_node *n, cons
 	if (d.policy == GEO_POLICY_NO_FAMILY || d.nchosen == 0 ||
 	    (d.policy == GEO_POLICY_ALL_DOWN && d.all_down == GEO_ALL_DOWN_NODATA)) {
 		put_soa(x, z);
+		/* docs/dnssec.md §4: a family other clients get is denied by an
+		 * NSEC of TTL 0 that lists neither it nor anything false */
+		if (x->dnssec)
+			query_dnssec_prove(x, n->name, g->nodata_nsec[fam] != NULL ? g->nodata_nsec[fam] :
+					   zone_rrset_get(n, DNSSEC_TYPE_NSEC));
 		return;
 	}
 	uint64_t *answers = x->m ? snap_answers(x->s, x->m->worker, g->id) : NULL;
@@ -279,12 +305,26 @@ answer_geo(struct qctx *x, const struct zone *z, const struct zone_node *n, cons
 	 * owner is the question's name and a pointer to it (put_region) */
 	if (x->b.len == x->q->qend)
 		owner = NULL;
+	uint64_t mask = 0;
 	for (int i = 0; i < d.nchosen; i++) {
 		put_region(x, owner, d.chosen[i], fam, g->ttl,
-			   d.policy == GEO_POLICY_ALL_DOWN ? PUT_ALL : PUT_UP);
+			   d.policy == GEO_POLICY_ALL_DOWN ? PUT_ALL : PUT_UP, g->bit0[fam][d.chosen[i]], &mask);
 		if (answers != NULL)
 			METRICS_INC(answers[d.chosen[i]]);
 	}
+	if (x->dnssec)
+		query_dnssec_put_geo_sigs(x, g, fam, mask, owner);
+}
+
+/* The node's first RRset, its NSEC aside: ANY must answer a signed
+ * name as it would the unsigned one (RFC 8482: one RRset suffices). */
+static const struct zone_rrset *
+first_rrset(const struct zone_node *n)
+{
+	for (uint16_t i = 0; i < n->nrrsets; i++)
+		if (n->rrsets[i].type != DNSSEC_TYPE_NSEC)
+			return &n->rrsets[i];
+	return NULL;
 }
 
 static void
@@ -294,13 +334,12 @@ answer_node(struct qctx *x, const struct zone *z, const struct zone_node *n, con
 	const struct zone_rrset *set;
 
 	if (n->geo != NULL && (qtype == WIRE_T_A || qtype == WIRE_T_AAAA ||
-			       (qtype == WIRE_T_ANY && n->nrrsets == 0))) {
+			       (qtype == WIRE_T_ANY && first_rrset(n) == NULL))) {
 		answer_geo(x, z, n, owner, qtype == WIRE_T_ANY ? WIRE_T_A : qtype);
 		return;
 	}
-	if (qtype == WIRE_T_ANY && n->nrrsets > 0) {
+	if (qtype == WIRE_T_ANY && (set = first_rrset(n)) != NULL) {
 		/* RFC 8482: one RRset is a complete answer to ANY */
-		set = &n->rrsets[0];
 		put_rrset(x, 1, owner, set, set->ttl);
 		return;
 	}
@@ -309,6 +348,8 @@ answer_node(struct qctx *x, const struct zone *z, const struct zone_node *n, con
 		return;
 	}
 	put_soa(x, z);	/* NODATA, RFC 2308 section 2.2 */
+	if (x->dnssec)
+		query_dnssec_prove_nodata(x, z, n, owner);
 }
 
 /* A DS query for a zone's apex belongs to the parent side (RFC 4035
@@ -390,27 +431,20 @@ seen_before(const struct zone_rrset **seen, int hop, const struct zone_rrset *se
 }
 
 static void
-answer_in(struct qctx *x)
+answer_in_zone(struct qctx *x, const struct zone *z)
 {
 	uint8_t name[DNAME_MAX];
 	size_t len = (size_t)x->q->qname_len;
-	const struct zone *z = zone_for(x, x->q->qname, len);
 	struct zone_lookup lk;
 	const struct zone_rrset *seen[CNAME_HOPS_MAX];	/* CNAMEs and DNAMEs answered so far */
 
-	if (z == NULL) {
-		x->rcode = WIRE_RCODE_REFUSED;
-		return;
-	}
-	x->aa = 1;
-	x->zone = z;
 	memcpy(name, x->q->qname, len);
 	for (int hop = 0; hop < CNAME_HOPS_MAX; hop++) {
 		zone_lookup(z, name, len, &lk);
 		int referral = lk.cut != NULL && !(lk.node == lk.cut && x->q->qtype == WIRE_T_DS);
 		if (referral)
 			x->cut = lk.cut;	/* prepared or built, the answer refers there */
-		if (hop == 0 && put_prepared(x, &lk))
+		if (hop == 0 && !x->dnssec && put_prepared(x, &lk))
 			return;
 		if (referral) {
 			put_referral(x, lk.cut);
@@ -432,10 +466,15 @@ answer_in(struct qctx *x)
 			n = lk.encloser->wildcard;	/* RFC 4592 synthesis, owner = name */
 			if (x->wild == NULL)
 				x->wild = n;
+			/* RFC 4035 3.1.3.3: no closer name could have answered */
+			if (n != NULL && x->dnssec)
+				query_dnssec_prove_cover(x, z, name);
 		}
 		if (n == NULL) {
 			x->rcode = WIRE_RCODE_NXDOMAIN;
 			put_soa(x, z);
+			if (x->dnssec)
+				query_dnssec_prove_nxdomain(x, z, name, lk.encloser);
 			return;
 		}
 		const struct zone_rrset *cname = zone_rrset_get(n, WIRE_T_CNAME);
@@ -455,6 +494,23 @@ answer_in(struct qctx *x)
 		if (!dname_is_under(name, z->origin))
 			return;	/* the resolver follows chains out of the zone */
 	}
+}
+
+static void
+answer_in(struct qctx *x)
+{
+	const struct zone *z = zone_for(x, x->q->qname, (size_t)x->q->qname_len);
+
+	if (z == NULL) {
+		x->rcode = WIRE_RCODE_REFUSED;
+		return;
+	}
+	x->aa = 1;
+	x->zone = z;
+	x->dnssec = x->q->edns_do && z->dnssec != NULL;
+	answer_in_zone(x, z);
+	if (x->nproof > 0)
+		query_dnssec_put_proofs(x);
 }
 
 static int
@@ -665,6 +721,8 @@ qctx_init(struct qctx *x, const struct snap *s, const struct wire_query *q,
 	x->region = x->pin = -1;
 	x->zone = NULL;
 	x->cut = x->wild = NULL;
+	x->dnssec = 0;
+	x->nproof = 0;
 }
 
 /* Everything between the question and OPT. */

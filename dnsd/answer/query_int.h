@@ -12,6 +12,9 @@
 
 /* Additional-section targets collected while answering. */
 #define ADDL_MAX 32
+/* NSEC RRsets a denial needs: two for NXDOMAIN or a wildcard NODATA,
+ * one more per wildcard a CNAME chain passes through. */
+#define PROOF_MAX 8
 
 struct qctx {
 	const struct snap *s;
@@ -32,6 +35,13 @@ struct qctx {
 	const struct zone *zone;	/* the zone answering, NULL: none */
 	const struct zone_node *cut;	/* a referral's delegation point */
 	const struct zone_node *wild;	/* the first wildcard synthesised from */
+	/* DO set and the zone signed: RRSIGs and proofs go in */
+	int dnssec;
+	size_t nproof;
+	struct {
+		const uint8_t *owner;
+		const struct zone_rrset *set;
+	} proof[PROOF_MAX];		/* authority-section NSECs, written last */
 };
 
 /* Everything a geo decision reads besides the name: the client address
@@ -47,6 +57,20 @@ struct geo_eval {
 void query_geo_eval(const struct qctx *x, const struct geo_name *gn, struct geo_eval *ev);
 enum health_force query_region_force(const struct qctx *x, int r);
 int query_endpoint_up(const struct qctx *x, int r, size_t e);
+
+/* query_dnssec.c: a DO answer's signatures and denial proofs
+ * (docs/dnssec.md §6).  Owners NULL: the question's name. */
+void query_dnssec_put_sigs(struct qctx *x, int section, const uint8_t *owner, const struct zone_sigs *sigs,
+			   uint32_t ttl);
+void query_dnssec_put_geo_sigs(struct qctx *x, const struct zone_geo *g, int fam, uint64_t mask,
+			       const uint8_t *owner);
+void query_dnssec_prove(struct qctx *x, const uint8_t *owner, const struct zone_rrset *nsec);
+void query_dnssec_prove_cover(struct qctx *x, const struct zone *z, const uint8_t *name);
+void query_dnssec_prove_nxdomain(struct qctx *x, const struct zone *z, const uint8_t *name,
+				 const struct zone_node *encloser);
+void query_dnssec_prove_nodata(struct qctx *x, const struct zone *z, const struct zone_node *n,
+			       const uint8_t *name);
+void query_dnssec_put_proofs(struct qctx *x);
 
 /* CH TXT for a name that is not an identity name: the explanation of a
  * geo name (docs/protocol.md §8) to allowed clients, REFUSED otherwise. */

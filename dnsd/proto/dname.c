@@ -168,3 +168,33 @@ dname_to_text(const uint8_t *name, char *buf, size_t cap)
 	}
 	buf[n < cap ? n : cap - 1] = '\0';
 }
+
+/* Offsets of name's labels, first label first; returns how many (the
+ * root label not counted). */
+static int
+label_offsets(const uint8_t *name, uint8_t off[DNAME_MAX / 2 + 1])
+{
+	int n = 0;
+
+	for (size_t p = 0; name[p] != 0; p += 1u + name[p])
+		off[n++] = (uint8_t)p;
+	return n;
+}
+
+int
+dname_canonical_cmp(const uint8_t *a, const uint8_t *b)
+{
+	uint8_t ao[DNAME_MAX / 2 + 1], bo[DNAME_MAX / 2 + 1];
+	int na = label_offsets(a, ao), nb = label_offsets(b, bo);
+
+	for (int i = na - 1, j = nb - 1; i >= 0 && j >= 0; i--, j--) {
+		const uint8_t *la = a + ao[i], *lb = b + bo[j];
+		size_t n = *la < *lb ? *la : *lb;
+		int c = memcmp(la + 1, lb + 1, n);
+		if (c != 0)
+			return c;
+		if (*la != *lb)
+			return (int)*la - (int)*lb;
+	}
+	return na - nb;
+}

@@ -32,6 +32,10 @@ int dname_is_under(const uint8_t *name, const uint8_t *zone);
 /* Hash of a lowercase name. */
 uint32_t dname_hash(const uint8_t *name, size_t len);
 void dname_lower(uint8_t *name);
+/* Canonical DNS name order (RFC 4034 6.1) of two lowercase names: label
+ * by label from the root, each label as unsigned octets, a shorter label
+ * or name first when one is a prefix of the other.  <0, 0 or >0. */
+int dname_canonical_cmp(const uint8_t *a, const uint8_t *b);
 /* Presentation form into buf ("example.com."); for messages and logs. */
 void dname_to_text(const uint8_t *name, char *buf, size_t cap);
 

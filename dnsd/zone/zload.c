@@ -25,8 +25,10 @@
 #include <ldns/ldns.h>
 
 #include "dnsd/util/jdoc.h"
+#include "dnsd/util/log.h"
 #include "dnsd/proto/wire.h"
 #include "dnsd/zone/zload.h"
+#include "dnsd/zone/zsign.h"
 
 #define GEO_DEFAULT_TTL 30	/* README "Zone files": short, so failover reaches clients fast */
 
@@ -69,6 +71,7 @@ struct zbuild {
 	struct bnode **order;		/* insertion order */
 	struct zone *z;
 	int has_dname;			/* some owner has a DNAME: check below them */
+	struct zsign_cfg sign;		/* "dnssec": keys set when the zone is signed */
 };
 
 static uint32_t
@@ -655,6 +658,21 @@ load_geo_transfer(struct zbuild *b, const json_t *obj, struct zone_geo *g)
 	}
 }
 
+/* A signed geo name has every answer it can give signed at load: that
+ * must stay a bounded number of signatures. */
+static void
+check_geo_signable(struct zbuild *b, const json_t *obj, const struct zone_geo *g)
+{
+	char why[256];
+	const char *bad;
+
+	for (int fam = 0; fam < 2; fam++)
+		if ((bad = zsign_geo_check(b->conf, &g->gn, fam, why, sizeof(why))) != NULL) {
+			jdoc_key_err(&b->d, b->err, obj, "geo name %s cannot be signed: %s", g->name, bad);
+			return;
+		}
+}
+
 static void
 load_geo_name(struct zbuild *b, const char *key, const json_t *obj)
 {
@@ -694,6 +712,8 @@ load_geo_name(struct zbuild *b, const char *key, const json_t *obj)
 		check_residency(b, obj, &g->gn, text);
 	if (g->gn.nregions > 0)
 		load_geo_transfer(b, obj, g);
+	if (g->gn.nregions > 0 && b->sign.keys != NULL)
+		check_geo_signable(b, obj, g);
 	n->geo = g;
 	n->geo_where = obj;
 }
@@ -982,11 +1002,127 @@ load_transfer(struct zbuild *b, const json_t *root)
 	b->z->transfer = t;
 }
 
+/* Key paths are relative to the zone file, as the config's are to it. */
+static void
+key_path(const struct zbuild *b, const char *path, char *out, size_t cap)
+{
+	const char *slash = strrchr(b->z->file, '/');
+
+	if (path[0] == '/' || slash == NULL)
+		snprintf(out, cap, "%s", path);
+	else
+		snprintf(out, cap, "%.*s/%s", (int)(slash - b->z->file), b->z->file, path);
+}
+
+static void
+warn_key_mode(const char *path, void *arg)
+{
+	(void)arg;
+	log_msg(LOG_LVL_WARNING, "dnssec_key_mode",
+		"file=%s msg=\"private key readable by group or others; make it 0600 or 0400\"", path);
+}
+
+/* "keys" then "publish": the paths of both lists, and their JSON values
+ * for messages.  0, or -1 when a list is not strings. */
+static int
+collect_key_paths(struct zbuild *b, const json_t *keys, const json_t *publish, char (*paths)[4096],
+		  const json_t **where, size_t *n)
+{
+	const json_t *lists[2] = { keys, publish }, *v;
+	size_t i;
+
+	*n = 0;
+	for (int l = 0; l < 2; l++) {
+		if (lists[l] == NULL)
+			continue;
+		json_array_foreach(lists[l], i, v) {
+			if (!json_is_string(v) || json_string_length(v) == 0) {
+				jdoc_err(&b->d, b->err, v, "key paths are non-empty strings");
+				return -1;
+			}
+			if (*n == DNSSEC_MAX_KEYS) {
+				jdoc_err(&b->d, b->err, v, "at most %d keys per zone", DNSSEC_MAX_KEYS);
+				return -1;
+			}
+			key_path(b, json_string_value(v), paths[*n], sizeof(paths[0]));
+			where[(*n)++] = v;
+		}
+	}
+	return 0;
+}
+
+static void
+load_dnssec_keys(struct zbuild *b, const json_t *o)
+{
+	static char paths[DNSSEC_MAX_KEYS][4096];	/* load runs on one thread */
+	const char *list[DNSSEC_MAX_KEYS];
+	const json_t *where[DNSSEC_MAX_KEYS];
+	const json_t *keys = jdoc_get(&b->d, b->err, o, "keys", JSON_ARRAY, 1);
+	const json_t *publish = jdoc_get(&b->d, b->err, o, "publish", JSON_ARRAY, 0);
+	size_t n, nkeys;
+	struct dnssec_error e;
+
+	if (keys == NULL)
+		return;
+	if (json_array_size(keys) == 0) {
+		jdoc_err(&b->d, b->err, keys, "a signed zone needs at least one key");
+		return;
+	}
+	if (collect_key_paths(b, keys, publish, paths, where, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		list[i] = paths[i];
+	if ((b->sign.keys = dnssec_keyset_load(b->z->origin, b->z->origin_len, list, n, warn_key_mode, NULL,
+					       &e)) == NULL) {
+		jdoc_err(&b->d, b->err, e.key >= 0 && (size_t)e.key < n ? where[e.key] : keys, "%s", e.msg);
+		return;
+	}
+	nkeys = json_array_size(keys);
+	for (size_t i = nkeys; i < n; i++)
+		dnssec_key_publish_only(b->sign.keys, i);
+}
+
+/* "dnssec": {"keys", "publish", "denial", "nsec3", "signature_validity",
+ * "refresh"} (docs/dnssec.md). */
+static void
+load_dnssec(struct zbuild *b, const json_t *root)
+{
+	static const char *const keys[] = { "keys", "publish", "denial", "nsec3", "signature_validity",
+					    "refresh", NULL };
+	static const char *const nsec3_keys[] = { "iterations", "salt", NULL };
+	const json_t *o = jdoc_get(&b->d, b->err, root, "dnssec", JSON_OBJECT, 0), *v;
+	int before = b->err->count;
+
+	if (o == NULL)
+		return;
+	jdoc_check_keys(&b->d, b->err, o, "dnssec", keys);
+	b->sign.validity = (uint32_t)jdoc_int(&b->d, b->err, o, "signature_validity", 3600, 2147483647, 1209600);
+	b->sign.refresh = (uint32_t)jdoc_int(&b->d, b->err, o, "refresh", 0, 2147483647,
+					     b->sign.validity / 2 < 604800 ? b->sign.validity / 2 : 604800);
+	if ((v = json_object_get(o, "refresh")) != NULL && b->sign.refresh >= b->sign.validity)
+		jdoc_err(&b->d, b->err, v, "refresh must be less than signature_validity (%u)", b->sign.validity);
+	if ((v = jdoc_get(&b->d, b->err, o, "nsec3", JSON_OBJECT, 0)) != NULL) {
+		jdoc_check_keys(&b->d, b->err, v, "nsec3", nsec3_keys);
+		jdoc_int(&b->d, b->err, v, "iterations", 0, 500, 0);
+		jdoc_get(&b->d, b->err, v, "salt", JSON_STRING, 0);
+	}
+	if ((v = jdoc_get(&b->d, b->err, o, "denial", JSON_STRING, 0)) != NULL &&
+	    strcmp(json_string_value(v), "nsec") != 0) {
+		if (strcmp(json_string_value(v), "nsec3") == 0)
+			jdoc_err(&b->d, b->err, v, "denial nsec3 is not supported yet; use \"nsec\" "
+				 "(docs/dnssec.md §7)");
+		else
+			jdoc_err(&b->d, b->err, v, "denial must be \"nsec\" or \"nsec3\"");
+	}
+	if (b->err->count == before)
+		load_dnssec_keys(b, o);
+}
+
 static void
 load_root(struct zbuild *b)
 {
 	static const char *const keys[] = { "origin", "ttl", "soa", "records", "geo", "comments",
-					    "transfer", NULL };
+					    "transfer", "dnssec", NULL };
 	const json_t *root = b->d.root, *records, *geo, *comments, *v;
 	size_t at;
 	const char *key;
@@ -1006,6 +1142,7 @@ load_root(struct zbuild *b)
 				jdoc_err(&b->d, b->err, v, "comments are strings");
 	load_soa(b, root);
 	load_transfer(b, root);	/* before the geo names, which it decides checks for */
+	load_dnssec(b, root);	/* the same */
 	if ((records = jdoc_get(&b->d, b->err, root, "records", JSON_OBJECT, 0)) != NULL) {
 		/* size the table once for every owner */
 		if (btab_reserve(b, json_object_size(records) + 1) < 0) {
@@ -1071,6 +1208,8 @@ zload_zone(struct arena *a, const struct dnsd_conf *conf, const char *file, stru
 		release_tree(&b.d);
 		if (err->count == before && finalize(&b) < 0)
 			dnsd_err_add(err, "%s: out of memory", file);
+		if (err->count == before && b.sign.keys != NULL)
+			zsign_zone(a, b.z, conf, &b.sign, time(NULL), err);
 		if (err->count == before)
 			z = b.z;
 	}
@@ -1080,6 +1219,7 @@ zload_zone(struct arena *a, const struct dnsd_conf *conf, const char *file, stru
 	arena_free(b.ba);
 	ldns_buffer_free(b.buf);
 	ldns_rdf_deep_free(b.origin);
+	dnssec_keyset_free(b.sign.keys);	/* private keys live only as long as a load */
 	return z;
 }
 
@@ -1125,4 +1265,16 @@ zload_describe_transfer(const struct zone *z, const struct dnsd_conf *conf, FILE
 			if (!n->geo->xfr_exclude)
 				fputc('\n', out);
 		}
+}
+
+void
+zload_describe_dnssec(const struct zone *z, FILE *out)
+{
+	char origin[DNAME_MAX * 4 + 2];
+
+	if (z->dnssec == NULL)
+		return;
+	dname_to_text(z->origin, origin, sizeof(origin));
+	fprintf(out, "dnssec %s signed owners=%zu inception=%u expiration=%u; DS for the parent:\n%s", origin,
+		z->dnssec->nchain, z->dnssec->inception, z->dnssec->expiration, z->dnssec->ds);
 }

@@ -25,4 +25,8 @@ void zload_describe_pins(const struct zone *z, const struct dnsd_conf *conf, FIL
  * name (its view, or excluded); nothing when z is not transferred. */
 void zload_describe_transfer(const struct zone *z, const struct dnsd_conf *conf, FILE *out);
 
+/* Appends to out, for --check, that z is signed and the DS records to
+ * hand to the parent; nothing when z is unsigned. */
+void zload_describe_dnssec(const struct zone *z, FILE *out);
+
 #endif

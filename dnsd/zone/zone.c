@@ -80,3 +80,20 @@ zone_rrset_get(const struct zone_node *n, uint16_t type)
 			return &n->rrsets[i];
 	return NULL;
 }
+
+const struct zone_node *
+zone_nsec_find(const struct zone_dnssec *d, const uint8_t *name)
+{
+	size_t lo = 0, hi = d->nchain;
+
+	/* the chain starts at the apex, which sorts before every name of the
+	 * zone: the answer is the last owner not after name */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (dname_canonical_cmp(d->chain[mid]->name, name) <= 0)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return d->chain[lo];
+}

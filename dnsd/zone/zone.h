@@ -53,12 +53,30 @@ struct zone_negative {
 	uint16_t reloc[ZONE_NEG_RELOC];
 };
 
+/* RRSIGs over one RRset of a signed zone (docs/dnssec.md §2): one per
+ * signing key, made at load. */
+struct zone_sigs {
+	uint16_t count;
+	struct zone_rr rr[];		/* RRSIG rdata, names uncompressed */
+};
+
 struct zone_rrset {
 	uint16_t type;
 	uint16_t count;
 	uint32_t ttl;
 	struct zone_rr *rr;
 	const struct zone_prepared *prepared;	/* NULL: built per query */
+	const struct zone_sigs *sigs;	/* NULL: unsigned (unsigned zone, glue, delegation NS) */
+};
+
+/* The pre-made signatures of a geo name's answers for one family
+ * (docs/dnssec.md §3): an answered endpoint set is a bit mask over the
+ * name's endpoints of the family (zone_geo.bit0), and every mask any
+ * client, health or forced state can produce has its RRSIGs here,
+ * sorted by mask, one entry per (mask, key). */
+struct zone_geo_sig {
+	uint64_t mask;
+	struct zone_rr rr;
 };
 
 /* A geo-routed owner: answers A and AAAA from its regions. */
@@ -74,6 +92,19 @@ struct zone_geo {
 	uint8_t xfr_exclude;
 	uint8_t nxfr;
 	uint8_t xfr[GEO_MAX_REGIONS];
+	/* Signed zones (docs/dnssec.md §3-§5).  bit0[f][r]: the mask bit of
+	 * region r's first endpoint of family f; the region's others follow. */
+	uint8_t bit0[2][GEO_MAX_REGIONS];
+	uint32_t nsigs[2];
+	const struct zone_geo_sig *sigs[2];
+	/* NODATA for a family some clients get and others do not: an NSEC
+	 * at the owner without it, TTL 0, signed; NULL when every client
+	 * gets the family or none does */
+	const struct zone_rrset *nodata_nsec[2];
+	/* what a transfer carries: the view's RRSIGs per family and, when
+	 * the view lacks a family the NSEC lists, an NSEC without it */
+	const struct zone_sigs *xfr_sigs[2];
+	const struct zone_rrset *xfr_nsec;
 };
 
 enum {
@@ -105,6 +136,17 @@ struct zone_transfer {
 	struct conf_addr *notify;	/* secondaries told of a new serial */
 };
 
+/* A signed zone (docs/dnssec.md). */
+struct zone_dnssec {
+	uint32_t validity, refresh;	/* seconds, from the zone's "dnssec" */
+	uint32_t inception, expiration;	/* of every signature made at load */
+	const char *ds;			/* the DS lines for the parent, for --check */
+	/* authoritative owners in canonical order (RFC 4034 6.1): the NSEC
+	 * chain, searched to find the NSEC covering a name */
+	size_t nchain;
+	const struct zone_node **chain;
+};
+
 struct zone {
 	const uint8_t *origin;		/* lowercase wire form */
 	uint8_t origin_len;
@@ -118,6 +160,7 @@ struct zone {
 	size_t nnodes, nrecords;
 	uint32_t serial;
 	const struct zone_transfer *transfer;	/* NULL: transfers refused to everyone */
+	const struct zone_dnssec *dnssec;	/* NULL: unsigned */
 	struct zone *hnext;		/* zone_set hash chain */
 };
 
@@ -151,5 +194,11 @@ void zone_lookup(const struct zone *z, const uint8_t *name, size_t len, struct z
 
 /* RRset of the given type at a node, or NULL. */
 const struct zone_rrset *zone_rrset_get(const struct zone_node *n, uint16_t type);
+
+/* Signed zones: the chain's owner whose NSEC covers or matches name
+ * (the greatest owner not after it in canonical order; the last owner
+ * wraps to cover names before the apex, which cannot happen for a name
+ * in the zone). */
+const struct zone_node *zone_nsec_find(const struct zone_dnssec *d, const uint8_t *name);
 
 #endif
