@@ -12,7 +12,7 @@ DNSD_BUILD_PACKAGES=(
 # What the tests need on top: clients, peers for differential tests,
 # checkers, and the fuzzing toolchain.
 DNSD_TEST_PACKAGES=(
-	python3-jsonschema python3-dnspython
+	python3-jsonschema python3-dnspython python3-cryptography	# cryptography: dns.dnssec validates signed answers
 	ldnsutils mmdb-bin nsd gdnsd openssl
 	knot-dnssecutils	# kzonecheck: tests/system/transfer_secondary checks what a transfer carried
 	python3-lxml chromium	# tests/system/sim: the map parsed as XML, the status page's screenshot
