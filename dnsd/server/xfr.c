@@ -7,13 +7,15 @@
  * message per call, so a worker writes the next message only when the
  * client took the last: a slow secondary costs a bufferevent, not a
  * blocked worker, and nothing is copied or sorted.  Geo names carry their
- * transfer view (§3): what a secondary may answer to everyone.
+ * transfer view (§3): what a secondary may answer to everyone.  A signed
+ * zone's sets carry their RRSIGs (docs/dnssec.md §5).
  */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "dnsd/dnssec/dnssec.h"
 #include "dnsd/proto/wire.h"
 #include "dnsd/server/publish.h"
 #include "dnsd/server/xfr.h"
@@ -77,11 +79,20 @@ soa_record(const struct zone *z, struct xfr_rr *rr)
 			       soa->ncomp, soa->comp_off };
 }
 
-/* The next endpoint of node n's transfer view, if any is left. */
+/* The RRSIG k of a signed zone's set, as the stream writes it. */
+static void
+sig_record(const uint8_t *owner, const struct zone_sigs *sigs, uint16_t k, uint32_t ttl, struct xfr_rr *rr)
+{
+	*rr = (struct xfr_rr){ owner, DNSSEC_TYPE_RRSIG, ttl, sigs->rr[k].rdata, sigs->rr[k].rdlen, 0, NULL };
+}
+
+/* The next endpoint of node n's transfer view, if any is left; in a
+ * signed zone then the view's RRSIGs, A's before AAAA's (docs/dnssec.md §5). */
 static int
 peek_geo(struct xfr_stream *x, const struct zone_node *n, struct xfr_rr *rr)
 {
 	const struct zone_geo *g = n->geo;
+	uint16_t k;
 
 	if (g == NULL || g->xfr_exclude)
 		return 0;
@@ -94,17 +105,46 @@ peek_geo(struct xfr_stream *x, const struct zone_node *n, struct xfr_rr *rr)
 			return 1;
 		}
 	}
+	k = x->geo_ep;
+	for (int fam = 0; fam < 2; fam++) {
+		const struct zone_sigs *sigs = g->xfr_sigs[fam];
+		if (sigs == NULL)
+			continue;
+		if (k < sigs->count) {
+			sig_record(n->name, sigs, k, g->ttl, rr);
+			return 1;
+		}
+		k -= sigs->count;
+	}
 	return 0;
 }
 
-/* The next record of node n, the apex SOA aside (it opens and closes). */
+/* The RRset a transfer carries for set: a geo owner's NSEC lists the
+ * families of every client's answers, the transfer view may have fewer. */
+static const struct zone_rrset *
+xfr_set(const struct zone_node *n, const struct zone_rrset *set)
+{
+	if (set->type == DNSSEC_TYPE_NSEC && n->geo != NULL && n->geo->xfr_nsec != NULL)
+		return n->geo->xfr_nsec;
+	return set;
+}
+
+/* The next record of node n, the apex SOA aside (it opens and closes,
+ * its RRSIGs go with the apex's sets); each set's RRSIGs follow it. */
 static int
 peek_node(struct xfr_stream *x, const struct zone_node *n, struct xfr_rr *rr)
 {
 	for (; x->set < n->nrrsets; x->set++, x->rr = 0) {
-		const struct zone_rrset *set = &n->rrsets[x->set];
-		if (x->rr >= set->count || ((n->flags & ZONE_NODE_APEX) && set->type == WIRE_T_SOA))
+		const struct zone_rrset *set = xfr_set(n, &n->rrsets[x->set]);
+		uint16_t nsig = set->sigs != NULL ? set->sigs->count : 0;
+		if ((n->flags & ZONE_NODE_APEX) && set->type == WIRE_T_SOA && x->rr < set->count)
+			x->rr = set->count;
+		if (x->rr >= set->count + nsig)
 			continue;
+		if (x->rr >= set->count) {
+			sig_record(n->name, set->sigs, (uint16_t)(x->rr - set->count), set->ttl, rr);
+			return 1;
+		}
 		const struct zone_rr *r = &set->rr[x->rr];
 		*rr = (struct xfr_rr){ n->name, set->type, set->ttl, r->rdata, r->rdlen, r->ncomp, r->comp_off };
 		return 1;

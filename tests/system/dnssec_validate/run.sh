@@ -47,6 +47,13 @@ signing = {
 	"org.json": (org, {"keys": ["keys/" + org_csk], "signature_validity": 86400}),
 	"net.json": (net, {"keys": ["keys/" + net_ksk, "keys/" + net_zsk]}),
 }
+# transfers too (docs/dnssec.md §5): a geo view for "free" (no pin governs
+# it), the pinned names left out
+for z in (com, org, net):
+	z["transfer"] = {"allow": ["127.0.0.1/32"]}
+for g, v in com["geo"].items():
+	if g != "free":
+		v["transfer"] = "exclude"
 for name, (z, dnssec) in signing.items():
 	json.dump(z, open("%s/unsigned/%s" % (tmp, name), "w"), indent=1)
 	z["dnssec"] = dnssec
@@ -105,6 +112,23 @@ t_start example.com. "$T_TMP/signed/dnsd.json"
 T_PIDS+=($!)
 wait_until 10 t_soa_ok "$U_PORT" example.com. && ok "the unsigned twin answers" ||
 	{ fail "the unsigned twin does not answer"; t_done; }
+
+# each zone as a secondary gets it: ldns and Knot verify every signature
+# and the NSEC chain
+t_need ldns-verify-zone ldnsutils
+t_need kzonecheck knot-dnssecutils
+for origin in example.com example.org example.net; do
+	dig @127.0.0.1 -p "$T_PORT" +onesoa +nocmd +nostats +nocomments "$origin" AXFR >"$T_TMP/$origin.axfr" 2>&1
+	if ! grep -q "RRSIG" "$T_TMP/$origin.axfr"; then
+		fail "$origin AXFR carries no RRSIG"
+		sed 's/^/    | /' "$T_TMP/$origin.axfr" | head -20
+	elif out=$(ldns-verify-zone "$T_TMP/$origin.axfr" 2>&1) && out2=$(kzonecheck -d on -o "$origin" "$T_TMP/$origin.axfr" 2>&1); then
+		ok "$origin as transferred ($(grep -c RRSIG "$T_TMP/$origin.axfr") RRSIGs): ldns-verify-zone and kzonecheck accept it"
+	else
+		fail "$origin as transferred does not verify"
+		sed 's/^/    | /' <<<"$out ${out2:-}" | head -20
+	fi
+done
 
 t_absorb < <("$T_PY" validate.py "$T_PORT" "$U_PORT" "$T_CONTROL_PORT" "$U_CONTROL_PORT" dnssec-token \
 	"$T_TMP/check.out" "$T_TMP/signed/com.json" "$T_TMP/signed/org.json" "$T_TMP/signed/net.json" 2>&1)
