@@ -162,6 +162,19 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(base);
 }
 
+/* How often the main loop asks whether signatures need refreshing: a
+ * cheap look at each zone, and small against any refresh period. */
+#define RESIGN_POLL_S 10
+
+static void
+resign_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	reload_resign_if_due(g_conf_file, g_health, time(NULL), reload_conf, NULL);
+}
+
 /* Bind first, then drop root: port 53 needs it, nothing after does. */
 static int
 drop_privileges(const char *user)
@@ -238,7 +251,8 @@ serve(struct snap *first, int foreground)
 	struct event_base *base = NULL;
 	struct event *sigs[4] = { NULL };
 	static const int signals[4] = { SIGHUP, SIGTERM, SIGINT, SIGQUIT };
-	struct timeval poll = { 0, START_POLL_US };
+	struct timeval poll = { 0, START_POLL_US }, resign_poll = { RESIGN_POLL_S, 0 };
+	struct event *resign = NULL;
 	struct ctl *ctl = NULL;
 	struct net *net;
 	struct starter st = { .nzones = first->zones.nzones, .nrecords = snap_record_count(first),
@@ -279,6 +293,9 @@ serve(struct snap *first, int foreground)
 		goto out;
 	st.net = net;
 	st.base = base;
+	if ((resign = event_new(base, -1, EV_PERSIST, resign_tick, NULL)) == NULL ||
+	    event_add(resign, &resign_poll) < 0)
+		goto out;
 	start_when_ready(-1, 0, &st);
 	if (st.failed)
 		goto out;
@@ -290,6 +307,8 @@ serve(struct snap *first, int foreground)
 out:
 	if (st.tick)
 		event_free(st.tick);
+	if (resign)
+		event_free(resign);
 	ctl_free(ctl);
 	for (int i = 0; i < 4; i++)
 		if (sigs[i])

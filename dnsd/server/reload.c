@@ -5,7 +5,9 @@
  */
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <urcu.h>
 
@@ -156,6 +158,40 @@ reload_run(const char *conf_file, struct health *h, struct dnsd_err *err)
 		nzones, nrecords, (unsigned long long)g_generation);
 	atomic_fetch_add_explicit(&g_reloads[1], 1, memory_order_relaxed);
 	return 0;
+}
+
+/* The time the first signed zone of s wants fresh signatures
+ * (expiration - refresh, docs/dnssec.md §2), or 0 when none is signed. */
+static time_t
+resign_due(const struct snap *s)
+{
+	time_t due = 0;
+
+	for (size_t i = 0; s != NULL && i < s->zones.nzones; i++) {
+		const struct zone_dnssec *d = s->zones.zones[i]->dnssec;
+		if (d != NULL && (due == 0 || (time_t)d->expiration - d->refresh < due))
+			due = (time_t)d->expiration - d->refresh;
+	}
+	return due;
+}
+
+int
+reload_resign_if_due(const char *conf_file, struct health *h, time_t now,
+		     int (*run)(void *arg, struct dnsd_err *err), void *arg)
+{
+	time_t due = resign_due(publish_snap_get());
+	struct dnsd_err *err;
+	int rc;
+
+	if (due == 0 || now < due)
+		return 0;
+	if ((err = calloc(1, sizeof(*err))) == NULL)
+		return -ENOMEM;
+	log_msg(LOG_LVL_INFO, "dnssec_resign", "due=%lld msg=\"signatures reach their refresh time: reloading to sign again\"",
+		(long long)due);
+	rc = run != NULL ? run(arg, err) : reload_run(conf_file, h, err);
+	free(err);
+	return rc;
 }
 
 static void

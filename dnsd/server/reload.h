@@ -7,6 +7,8 @@
 #ifndef DNSD_RELOAD_H
 #define DNSD_RELOAD_H
 
+#include <time.h>
+
 #include "dnsd/health/health.h"
 #include "dnsd/util/err.h"
 #include "dnsd/zone/snap.h"
@@ -28,6 +30,15 @@ int reload_publish(struct snap *s, struct health *h, struct dnsd_err *err);
  * GET /metrics.  0, or -EINVAL with the errors in err (the serving
  * snapshot stays). */
 int reload_run(const char *conf_file, struct health *h, struct dnsd_err *err);
+
+/* Signed zones are signed again by a whole reload once the serving
+ * snapshot's signatures reach expiration - refresh (docs/dnssec.md §2):
+ * the main loop calls this now and then.  run(arg, err) is the reload
+ * to do (NULL: reload_run).  0 when nothing was due or the reload
+ * succeeded; else the reload's error, logged (the snapshot serves on and
+ * the next call tries again). */
+int reload_resign_if_due(const char *conf_file, struct health *h, time_t now,
+			 int (*run)(void *arg, struct dnsd_err *err), void *arg);
 
 /* Registers the reload metric families.  0, or -ENOSPC. */
 int reload_init(void);
