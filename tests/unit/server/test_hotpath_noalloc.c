@@ -6,7 +6,9 @@
  * answers and CH TXT explanations, with every malloc, calloc, realloc and
  * aligned allocation of the process counted; each answer then goes
  * through response rate limiting as the UDP reader does (its table is
- * allocated by the warm-up round, never after).  The counters replace glibc's
+ * allocated by the warm-up round, never after).  The zone is signed
+ * (docs/dnssec.md): DO queries get RRSIGs, geo answers their pre-made
+ * signatures, denials their NSEC proofs.  The counters replace glibc's
  * entry points in this binary, so calls from inside libraries
  * (libmaxminddb, jansson, libevent) count too.  Built only without
  * sanitizers, which own those entry points (tests/unit/CMakeLists.txt).
@@ -50,7 +52,8 @@ static const char zone_text[] =
 	"             \"docs\": {\"CNAME\": \"ns1\"}, \"*.dev\": {\"A\": [\"192.0.2.99\"]},\n"
 	"             \"old\": {\"DNAME\": \"example.com.\"}, \"svc\": {\"HTTPS\": \"1 ns1\"}},\n"
 	" \"geo\": {\"www\": {\"regions\": [\"us-east\", \"eu-west\", \"ap-southeast\"], \"max_regions\": 2},\n"
-	"         \"api\": {\"regions\": [\"eu-west\", \"us-east\"], \"all_down\": \"servfail\"}}}\n";
+	"         \"api\": {\"regions\": [\"eu-west\", \"us-east\"], \"all_down\": \"servfail\"}},\n"
+	" \"dnssec\": {\"keys\": [\"%s\"]}}\n";
 
 static const char conf_fmt[] =
 	"{\"listen\": [\"127.0.0.1:5353\"], \"workers\": 1, \"zones\": [\"zone.json\"],\n"
@@ -67,14 +70,21 @@ setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
 	struct dnsd_err *err = calloc(1, sizeof(*err));
-	char conf[2048];
+	char conf[2048], zone[2048], key[256];
 	struct snap *s;
+	FILE *keygen;
 	struct geo_latency_item item = { .region = "eu-west", .rtt_ms = 3 };
 
 	if (tmp_make("hotpath-noalloc") < 0)
 		return -1;
 	snprintf(conf, sizeof(conf), conf_fmt, getenv("DNSD_SRC"));
-	tmp_write("zone.json", zone_text);
+	/* a signing key made as an operator would (ldnsutils) */
+	snprintf(zone, sizeof(zone), "cd %s && ldns-keygen -a ECDSAP256SHA256 -k example.com", tmpdir);
+	if ((keygen = popen(zone, "r")) == NULL || fgets(key, sizeof(key), keygen) == NULL || pclose(keygen) != 0)
+		return -1;
+	key[strcspn(key, "\n")] = '\0';
+	snprintf(zone, sizeof(zone), zone_text, key);
+	tmp_write("zone.json", zone);
 	rcu_register_thread();
 	fx->health = health_new();
 	if ((s = reload_build(tmp_write("dnsd.json", conf), err)) == NULL || reload_publish(s, fx->health, err) < 0) {
@@ -115,10 +125,11 @@ teardown(void **state)
 	return tmp_remove();
 }
 
-/* A query for name/type, class IN or CH, with EDNS and, when ecs is set,
- * an ECS option for it ("a.b.c.d/p" or an IPv6 "x::/p"). */
+/* A query for name/type, class IN or CH, with EDNS (DO set when dnssec
+ * is) and, when ecs is set, an ECS option for it ("a.b.c.d/p" or an
+ * IPv6 "x::/p"). */
 static size_t
-make_query(uint8_t *p, const char *name, uint16_t type, uint16_t qclass, const char *ecs)
+make_query(uint8_t *p, const char *name, uint16_t type, uint16_t qclass, const char *ecs, int dnssec)
 {
 	size_t n = 12;
 	uint8_t addr[16] = { 0 };
@@ -152,7 +163,7 @@ make_query(uint8_t *p, const char *name, uint16_t type, uint16_t qclass, const c
 		assert_int_equal(inet_pton(fam == 1 ? AF_INET : AF_INET6, text, addr), 1);
 	}
 	unsigned alen = (pre + 7) / 8, olen = ecs ? 8 + alen : 0;
-	uint8_t opt[11] = { 0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, (uint8_t)(olen >> 8), (uint8_t)olen };
+	uint8_t opt[11] = { 0, 0, 41, 0x04, 0xd0, 0, 0, dnssec ? 0x80 : 0, 0, (uint8_t)(olen >> 8), (uint8_t)olen };
 	memcpy(p + n, opt, 11);
 	n += 11;
 	if (ecs != NULL) {
@@ -168,6 +179,7 @@ struct hot_query {
 	const char *name;
 	uint16_t type, qclass;
 	const char *ecs;
+	int dnssec;
 };
 
 /* Geo names located by GeoIP (v4 and v6), by networks (country and
@@ -175,25 +187,39 @@ struct hot_query {
  * wildcard, NODATA and NXDOMAIN answers, additional data for HTTPS;
  * explanations and health. */
 static const struct hot_query queries[] = {
-	{ "www.example.com", 1, 1, "2.0.1.0/24" },
-	{ "www.example.com", 28, 1, "2.0.1.0/24" },
-	{ "www.example.com", 1, 1, "5.44.0.0/16" },
-	{ "www.example.com", 1, 1, "10.20.1.0/24" },
-	{ "www.example.com", 1, 1, "10.30.1.0/24" },
-	{ "www.example.com", 1, 1, "192.0.2.0/24" },
-	{ "www.example.com", 1, 1, "100.64.0.0/24" },
-	{ "www.example.com", 28, 1, "2001:db8:1::/48" },
-	{ "api.example.com", 1, 1, "2.0.1.0/24" },
-	{ "www.example.com", 1, 1, NULL },
-	{ "ns1.example.com", 1, 1, NULL },
-	{ "docs.example.com", 1, 1, NULL },
-	{ "ns1.old.example.com", 1, 1, NULL },
-	{ "svc.example.com", 65, 1, NULL },
-	{ "x.dev.example.com", 1, 1, NULL },
-	{ "ns1.example.com", 28, 1, NULL },
-	{ "nope.example.com", 1, 1, NULL },
-	{ "www.example.com", 16, 3, "2.0.1.0/24" },
-	{ "health.dnsd", 16, 3, NULL },
+	{ "www.example.com", 1, 1, "2.0.1.0/24", 0 },
+	{ "www.example.com", 28, 1, "2.0.1.0/24", 0 },
+	{ "www.example.com", 1, 1, "5.44.0.0/16", 0 },
+	{ "www.example.com", 1, 1, "10.20.1.0/24", 0 },
+	{ "www.example.com", 1, 1, "10.30.1.0/24", 0 },
+	{ "www.example.com", 1, 1, "192.0.2.0/24", 0 },
+	{ "www.example.com", 1, 1, "100.64.0.0/24", 0 },
+	{ "www.example.com", 28, 1, "2001:db8:1::/48", 0 },
+	{ "api.example.com", 1, 1, "2.0.1.0/24", 0 },
+	{ "www.example.com", 1, 1, NULL, 0 },
+	{ "ns1.example.com", 1, 1, NULL, 0 },
+	{ "docs.example.com", 1, 1, NULL, 0 },
+	{ "ns1.old.example.com", 1, 1, NULL, 0 },
+	{ "svc.example.com", 65, 1, NULL, 0 },
+	{ "x.dev.example.com", 1, 1, NULL, 0 },
+	{ "ns1.example.com", 28, 1, NULL, 0 },
+	{ "nope.example.com", 1, 1, NULL, 0 },
+	{ "www.example.com", 16, 3, "2.0.1.0/24", 0 },
+	{ "health.dnsd", 16, 3, NULL, 0 },
+	/* DO: signatures, geo signatures by endpoint set, denial proofs */
+	{ "www.example.com", 1, 1, "2.0.1.0/24", 1 },
+	{ "www.example.com", 28, 1, "10.30.1.0/24", 1 },
+	{ "www.example.com", 1, 1, "100.64.0.0/24", 1 },
+	{ "api.example.com", 28, 1, "2.0.1.0/24", 1 },
+	{ "ns1.example.com", 1, 1, NULL, 1 },
+	{ "ns1.example.com", 28, 1, NULL, 1 },
+	{ "docs.example.com", 1, 1, NULL, 1 },
+	{ "ns1.old.example.com", 1, 1, NULL, 1 },
+	{ "x.dev.example.com", 1, 1, NULL, 1 },
+	{ "x.dev.example.com", 15, 1, NULL, 1 },
+	{ "nope.example.com", 1, 1, NULL, 1 },
+	{ "example.com", 48, 1, NULL, 1 },
+	{ "svc.example.com", 65, 1, NULL, 1 },
 };
 
 static void
@@ -206,7 +232,7 @@ ask_all(struct fixture *fx, const struct query_client *client, int rounds)
 	for (int r = 0; r < rounds; r++)
 		for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
 			const struct hot_query *q = &queries[i];
-			size_t n = make_query(pkt, q->name, q->type, q->qclass, q->ecs);
+			size_t n = make_query(pkt, q->name, q->type, q->qclass, q->ecs, q->dnssec);
 			rcu_read_lock();
 			size_t len = query_answer_rrl(publish_snap_get(), publish_rtt_get(), pkt, n, client,
 						      QUERY_UDP, out, sizeof(out), fx->metrics, &what);
@@ -216,6 +242,9 @@ ask_all(struct fixture *fx, const struct query_client *client, int rounds)
 			/* every query here is answered, none refused or broken */
 			assert_int_not_equal(out[3] & 0xf, 5);
 			assert_int_not_equal(out[3] & 0xf, 1);
+			/* a DO answer from the signed zone carries an RRSIG (type 46, IN) */
+			if (q->dnssec)
+				assert_non_null(memmem(out, len, "\0\x2e\0\x01", 4));
 		}
 }
 
