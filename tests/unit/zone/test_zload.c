@@ -140,6 +140,21 @@ test_each_error_class_has_its_position(void **state)
 		{ "bad transfer allow",
 		  "    \"w\": {\"MX\": \"10 ns1\"}\n  },\n  \"transfer\": {\"allow\": [\"10.0.0.1/33\"]}\n}\n",
 		  ":10:26: transfer allow entries are networks in CIDR form" },
+		/* docs/dnssec.md: the "dnssec" member, each error at its value */
+		{ "no signing key", "    \"w\": {\"MX\": \"10 ns1\"}\n  },\n  \"dnssec\": {\"keys\": []}\n}\n",
+		  ":10:22: a signed zone needs at least one key" },
+		{ "key file missing", "    \"w\": {\"MX\": \"10 ns1\"}\n  },\n  \"dnssec\": {\"keys\": [\"Knope\"]}\n}\n",
+		  ":10:23: cannot open " },
+		{ "nsec3 not yet",
+		  "    \"w\": {\"MX\": \"10 ns1\"}\n  },\n  \"dnssec\": {\"keys\": [\"K\"], \"denial\": \"nsec3\"}\n}\n",
+		  ":10:39: denial nsec3 is not supported yet" },
+		{ "refresh past validity",
+		  "    \"w\": {\"MX\": \"10 ns1\"}\n  },\n"
+		  "  \"dnssec\": {\"keys\": [\"K\"], \"signature_validity\": 86400, \"refresh\": 86400}\n}\n",
+		  ":10:69: refresh must be less than signature_validity" },
+		{ "unknown dnssec key",
+		  "    \"w\": {\"MX\": \"10 ns1\"}\n  },\n  \"dnssec\": {\"keys\": [\"K\"], \"algorithm\": 13}\n}\n",
+		  ":10:29: unknown key \"algorithm\" in dnssec" },
 	};
 	struct dnsd_err *err = calloc(1, sizeof(*err));
 	char text[2048];
@@ -293,6 +308,56 @@ test_config_defaults_and_cidr(void **state)
 	free(err);
 }
 
+/* ldns-keygen ARGS ZONE in the scratch folder: the key's base name. */
+static void
+keygen(const char *args, char *name, size_t cap)
+{
+	char cmd[512];
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "cd %s && ldns-keygen %s", tmpdir, args);
+	assert_non_null(p = popen(cmd, "r"));
+	assert_non_null(fgets(name, (int)cap, p));
+	assert_int_equal(pclose(p), 0);
+	name[strcspn(name, "\n")] = '\0';
+}
+
+/* Signed zones (docs/dnssec.md): a key of another zone is refused at its
+ * own entry; a good key signs every owner with data. */
+static void
+test_dnssec_keys(void **state)
+{
+	struct dnsd_err *err = calloc(1, sizeof(*err));
+	char ksk[128], zsk[128], foreign[128], text[2048];
+	struct zone *z;
+	const char *msg;
+
+	keygen("-a ECDSAP256SHA256 -k example.com", ksk, sizeof(ksk));
+	keygen("-a ED25519 example.com", zsk, sizeof(zsk));
+	keygen("-a ECDSAP256SHA256 example.org", foreign, sizeof(foreign));
+	/* line 10: the keys array; the second entry starts past the first */
+	snprintf(text, sizeof(text), "%s    \"w\": {\"MX\": \"10 ns1\"}\n  },\n  \"dnssec\": {\"keys\": [\"%s\", \"%s\"]}\n}\n",
+		 ZONE_HEAD, ksk, foreign);
+	msg = load_zone(text, err, NULL);
+	char want[64];
+	snprintf(want, sizeof(want), ":10:%zu: ", 23 + strlen(ksk) + 4);
+	if (strstr(msg, want) == NULL || strstr(msg, "is not for this zone") == NULL)
+		fail_msg("foreign key: got \"%s\", want \"%s... is not for this zone\"", msg, want);
+
+	snprintf(text, sizeof(text), "%s    \"w\": {\"MX\": \"10 ns1\"}\n  },\n  \"dnssec\": {\"keys\": [\"%s\", \"%s\"]}\n}\n",
+		 ZONE_HEAD, ksk, zsk);
+	msg = load_zone(text, err, &z);
+	assert_string_equal(msg, "");
+	assert_non_null(z->dnssec);
+	assert_int_equal(z->dnssec->nchain, 3);	/* the apex, ns1, w */
+	assert_non_null(zone_rrset_get(z->apex, 48));	/* DNSKEY */
+	assert_non_null(zone_rrset_get(z->apex, 47));	/* NSEC */
+	assert_non_null(zone_rrset_get(z->apex, 6)->sigs);	/* SOA signed */
+	assert_non_null(z->soa->sigs);	/* and the zone's SOA pointer sees it */
+	assert_true(z->dnssec->expiration - z->dnssec->inception == 1209600 + 3600);
+	free(err);
+}
+
 int
 main(void)
 {
@@ -302,6 +367,7 @@ main(void)
 		cmocka_unit_test(test_dname_and_service_targets),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_config_defaults_and_cidr),
+		cmocka_unit_test(test_dnssec_keys),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
