@@ -4,6 +4,7 @@
  * sees a short, printable, directive-free text), decides which key signs
  * what, and moves records between dnsd's wire form and ldns' objects.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -116,6 +117,30 @@ check_key_text(const char *path, const char *text, int key, struct dnssec_error 
 	return 0;
 }
 
+/* A private key file is "Keyword: value" lines.  Checked before ldns
+ * reads it: ldns 1.8.3 reads each keyword into a 32-byte buffer and
+ * writes one byte past it when the text before the colon is longer
+ * (found by tests/fuzz/fuzz_dnssec_keys, seen with valgrind). */
+static int
+check_private_text(const char *path, const char *text, int key, struct dnssec_error *e)
+{
+	size_t line = 1;
+
+	for (const char *p = text; *p; line++) {
+		const char *eol = strchr(p, '\n'), *q = p;
+		size_t n = eol ? (size_t)(eol - p) : strlen(p);
+
+		while (q < p + n && (isalnum((unsigned char)*q) || *q == '-'))
+			q++;
+		if (n > 0 && !(q > p && q - p <= 30 && q < p + n && *q == ':')) {
+			fail(e, key, "%s:%zu: not a private key line (\"Keyword: value\")", path, line);
+			return -1;
+		}
+		p += n + (eol != NULL);
+	}
+	return 0;
+}
+
 static char *
 load_text(const char *base, const char *suffix, int key, mode_t *mode, struct dnssec_error *e)
 {
@@ -126,7 +151,9 @@ load_text(const char *base, const char *suffix, int key, mode_t *mode, struct dn
 		fail(e, key, "key path too long");
 		return NULL;
 	}
-	if ((text = read_key_file(path, key, mode, e)) != NULL && check_key_text(path, text, key, e) != 0) {
+	if ((text = read_key_file(path, key, mode, e)) != NULL &&
+	    (check_key_text(path, text, key, e) != 0 ||
+	     (strcmp(suffix, ".private") == 0 && check_private_text(path, text, key, e) != 0))) {
 		free(text);
 		return NULL;
 	}
@@ -248,6 +275,7 @@ load_pair(struct dnssec_keyset *ks, const char *base, int i, void (*warn)(const 
 	struct dnssec_key *dk = &ks->k[i];
 	char path[4096 + 16];
 	mode_t mode = 0;
+	uint16_t flags;
 	char *text;
 
 	snprintf(path, sizeof(path), "%s.key", base);
@@ -257,9 +285,15 @@ load_pair(struct dnssec_keyset *ks, const char *base, int i, void (*warn)(const 
 	free(text);
 	if (dk->dnskey == NULL)
 		return -1;
+	flags = ldns_rdf2native_int16(ldns_rr_rdf(dk->dnskey, 0));
 	dk->algorithm = (uint8_t)ldns_rdf2native_int8(ldns_rr_rdf(dk->dnskey, 2));
-	dk->sep = (ldns_rdf2native_int16(ldns_rr_rdf(dk->dnskey, 0)) & LDNS_KEY_SEP_KEY) != 0;
+	dk->sep = (flags & LDNS_KEY_SEP_KEY) != 0;
 	dk->tag = ldns_calc_keytag(dk->dnskey);
+	/* RFC 4034 2.1.1: only a zone key may sign a zone's data */
+	if (!(flags & LDNS_KEY_ZONE_KEY) || ldns_rdf2native_int8(ldns_rr_rdf(dk->dnskey, 1)) != 3) {
+		fail(e, i, "%s: not a zone key (flags must include 256, protocol must be 3)", path);
+		return -1;
+	}
 	if (!algorithm_known(dk->algorithm)) {
 		fail(e, i, "%s: algorithm %u is not supported (use 8, 13 or 15)", path, dk->algorithm);
 		return -1;

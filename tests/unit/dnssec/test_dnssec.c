@@ -284,6 +284,17 @@ test_refuses_bad_keys(void **state)
 	tmp_write("Kmixed.key", "example.com. IN DNSKEY 256 3 13 \x01\x02\n");
 	expect_refused((const char *[]){ mixed }, 1, 0, "not printable");
 
+	/* a private key line ldns would overflow its keyword buffer on */
+	copy_pair(good, mixed);
+	tmp_write("Kmixed.private", "Private-key-format-and-then-some-more-text: v1.2\n");
+	expect_refused((const char *[]){ mixed }, 1, 0, "not a private key line");
+
+	/* a key that is not a zone key signs nothing: refused */
+	copy_pair(good, mixed);
+	snprintf(cmd, sizeof(cmd), "sed -i 's/DNSKEY\t256 /DNSKEY\t512 /' %s.key", mixed);
+	assert_int_equal(system(cmd), 0);
+	expect_refused((const char *[]){ mixed }, 1, 0, "not a zone key");
+
 	/* two records */
 	copy_pair(good, mixed);
 	snprintf(cmd, sizeof(cmd), "cat %s.key >> %s.key", other, mixed);
