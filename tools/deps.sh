@@ -15,6 +15,7 @@ DNSD_TEST_PACKAGES=(
 	python3-jsonschema python3-dnspython python3-cryptography	# cryptography: dns.dnssec validates signed answers
 	ldnsutils mmdb-bin nsd gdnsd openssl
 	knot-dnssecutils	# kzonecheck: tests/system/transfer_secondary checks what a transfer carried
+	dnsviz python3-pygraphviz	# tests/system/dnssec_dnsviz: probe and grok the signed demo zone
 	python3-lxml chromium	# tests/system/sim: the map parsed as XML, the status page's screenshot
 	clang libclang-rt-14-dev	# libFuzzer for tools/fuzz.sh
 )
