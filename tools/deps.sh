@@ -8,12 +8,13 @@ DNSD_BUILD_PACKAGES=(
 	libldns-dev libevent-dev libjansson-dev libmaxminddb-dev libcmocka-dev liburcu-dev libssl-dev libsystemd-dev
 	libyaml-dev	# octoDNS zone files for tools/dnsd-import
 	bind9-dnsutils curl	# the dig and curl lines the demo prints
+	ldnsutils	# ldns-keygen: the demo's signing keys
 )
 # What the tests need on top: clients, peers for differential tests,
 # checkers, and the fuzzing toolchain.
 DNSD_TEST_PACKAGES=(
 	python3-jsonschema python3-dnspython python3-cryptography	# cryptography: dns.dnssec validates signed answers
-	ldnsutils mmdb-bin nsd gdnsd openssl
+	mmdb-bin nsd gdnsd openssl
 	knot-dnssecutils	# kzonecheck: tests/system/transfer_secondary checks what a transfer carried
 	dnsviz python3-pygraphviz	# tests/system/dnssec_dnsviz: probe and grok the signed demo zone
 	python3-lxml chromium	# tests/system/sim: the map parsed as XML, the status page's screenshot
