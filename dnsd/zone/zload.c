@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -1270,11 +1271,18 @@ zload_describe_transfer(const struct zone *z, const struct dnsd_conf *conf, FILE
 void
 zload_describe_dnssec(const struct zone *z, FILE *out)
 {
-	char origin[DNAME_MAX * 4 + 2];
+	char origin[DNAME_MAX * 4 + 2], from[16], until[16];
+	time_t t;
+	struct tm tm;
 
 	if (z->dnssec == NULL)
 		return;
 	dname_to_text(z->origin, origin, sizeof(origin));
-	fprintf(out, "dnssec %s signed owners=%zu inception=%u expiration=%u; DS for the parent:\n%s", origin,
-		z->dnssec->nchain, z->dnssec->inception, z->dnssec->expiration, z->dnssec->ds);
+	/* as RRSIGs show them: YYYYMMDDHHMMSS, UTC */
+	t = z->dnssec->inception;
+	strftime(from, sizeof(from), "%Y%m%d%H%M%S", gmtime_r(&t, &tm));
+	t = z->dnssec->expiration;
+	strftime(until, sizeof(until), "%Y%m%d%H%M%S", gmtime_r(&t, &tm));
+	fprintf(out, "dnssec %s signed owners=%zu inception=%s expiration=%s; DS for the parent:\n%s", origin,
+		z->dnssec->nchain, from, until, z->dnssec->ds);
 }
