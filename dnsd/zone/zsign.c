@@ -289,7 +289,10 @@ sign_geo_family(struct zsign *zs, const struct zone_node *n, struct zone_geo *g,
 	free(l.masks);
 	if (sigs != NULL && nsigs == l.n * zs->nsig) {
 		qsort(sigs, nsigs, sizeof(*sigs), cmp_geo_sig);
-		g->sigs[fam] = arena_memdup(zs->a, sigs, nsigs * sizeof(*sigs));
+		struct zone_geo_sig *kept = arena_alloc(zs->a, nsigs * sizeof(*sigs));	/* aligned: read as structs */
+		if (kept != NULL)
+			memcpy(kept, sigs, nsigs * sizeof(*sigs));
+		g->sigs[fam] = kept;
 		g->nsigs[fam] = (uint32_t)nsigs;
 	}
 	free(sigs);

@@ -22,7 +22,7 @@ const char *__lsan_default_suppressions(void);
 const char *
 __asan_default_options(void)
 {
-	return "fast_unwind_on_malloc=0";
+	return "fast_unwind_on_malloc=0:print_suppressions=0";
 }
 
 const char *
