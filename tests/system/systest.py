@@ -1,9 +1,12 @@
 """Shared helpers for the python parts of tests/system (lib.sh puts this
 directory on PYTHONPATH).  Raw sockets and dnspython; every wait bounded."""
+import json
 import socket
 import struct
 import sys
 import time
+import urllib.error
+import urllib.request
 
 import dns.flags
 import dns.message
@@ -188,3 +191,18 @@ def udp_batch(addr, port, wires, window=32, timeout=1.0, tries=3):
 	finally:
 		s.close()
 	return replies
+
+
+def force_state(control_port, token, kind, what, state):
+	"""POST /v1/KIND/WHAT/state {"state": STATE} to the control API (kind
+	"regions" or "endpoints"): the HTTP status, or None when nothing answered."""
+	req = urllib.request.Request("http://127.0.0.1:%d/v1/%s/%s/state" % (control_port, kind, what),
+		data=json.dumps({"state": state}).encode(), method="POST",
+		headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+	try:
+		with urllib.request.urlopen(req, timeout=3) as r:
+			return r.status
+	except urllib.error.HTTPError as e:
+		return e.code
+	except OSError:
+		return None

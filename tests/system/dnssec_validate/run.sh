@@ -10,6 +10,7 @@
 set -u
 cd "$(dirname "$0")" || exit 1
 . ../lib.sh
+. ../geo_residency/residency_conf.sh
 
 t_need ldns-keygen ldnsutils
 "$T_PY" -c 'import dns.dnssec, cryptography' 2>/dev/null ||
@@ -70,23 +71,7 @@ write_config() {
   "geoip": "$T_TMP/geo.mmdb",
   "identity": "$T_IDENTITY",
   "control": {"listen": "127.0.0.1:$3", "token": "dnssec-token"},
-  "regions": {
-    "us-east":      {"location": [39.04, -77.49],  "endpoints": ["192.0.2.10", "192.0.2.11", "2001:db8:10::10"]},
-    "eu-west":      {"location": [53.35, -6.26],   "endpoints": ["198.51.100.10", "2001:db8:20::10"], "pin": "eu"},
-    "eu-central":   {"location": [50.11, 8.68],    "endpoints": ["198.51.100.20"], "pin": "eu"},
-    "ap-southeast": {"location": [1.35, 103.82],   "endpoints": ["203.0.113.10"], "pin": "asia"},
-    "ap-northeast": {"location": [35.68, 139.69],  "endpoints": ["203.0.113.20", "2001:db8:30::10"], "pin": "asia"},
-    "sa-east":      {"location": [-23.55, -46.63], "endpoints": ["192.0.2.50"], "pin": "latam"},
-    "me-central":   {"location": [25.20, 55.27],   "endpoints": ["192.0.2.70"], "pin": "gulf"}
-  },
-  "pins": {
-    "eu":    {"countries": ["AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
-                            "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO"],
-              "mode": "strict"},
-    "asia":  {"continents": ["AS"], "mode": "strict"},
-    "latam": {"countries": ["BR", "AR", "MX"], "mode": "preferred"},
-    "gulf":  {"countries": ["AE"]}
-  }
+$(residency_regions_and_pins)
 }
 EOF
 }

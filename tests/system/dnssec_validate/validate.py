@@ -22,8 +22,6 @@ Usage: validate.py SIGNED_PORT UNSIGNED_PORT CONTROL_PORT UNSIGNED_CONTROL_PORT 
 import json
 import os
 import sys
-import urllib.error
-import urllib.request
 
 import dns.dnssec
 import dns.edns
@@ -36,7 +34,7 @@ import dns.rdataclass
 import dns.rdatatype
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from systest import Tally, tcp_exchange  # noqa: E402
+from systest import Tally, force_state, tcp_exchange  # noqa: E402
 
 port, uport, cport, ucport = (int(a) for a in sys.argv[1:5])
 token, ds_file = sys.argv[5], sys.argv[6]
@@ -300,17 +298,6 @@ t.check(not failures, "%d static queries (%d names x %d types): every DO answer 
 
 
 # --- geo names: every client under every health state
-def force(cp, kind, what, state):
-	req = urllib.request.Request("http://127.0.0.1:%d/v1/%s/%s/state" % (cp, kind, what),
-				     data=json.dumps({"state": state}).encode(), method="POST",
-				     headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
-	try:
-		with urllib.request.urlopen(req, timeout=3) as r:
-			return r.status
-	except urllib.error.HTTPError as e:
-		return e.code
-
-
 CLIENTS = ["2.0.0.0/24", "5.44.0.0/24", "5.1.0.0/24", "2001:db8:1::/56", "202.12.0.0/24", "2001:db8:3::/56",
 	   "88.0.0.0/24", "1.0.0.0/24", "94.200.0.0/24", "2001:db8:e::/56", "200.160.0.0/24", "2001:db8:5::/56",
 	   "189.0.0.0/24", "81.2.69.0/24", "12.0.0.0/24", "1.128.0.0/24", "100.64.0.0/24"]
@@ -346,7 +333,7 @@ seen_ttl0 = 0
 for desc, forced in STATES:
 	for cp in (cport, ucport):
 		for kind, what, state in forced:
-			code = force(cp, kind, what, state)
+			code = force_state(cp, token, kind, what, state)
 			if code != 200:
 				t.fail("forcing %s %s %s: HTTP %s" % (kind, what, state, code))
 	before = len(failures)
@@ -366,7 +353,7 @@ for desc, forced in STATES:
 		"non-DO ones are the unsigned server's" % (desc, n, len(CLIENTS), len(geo_names)))
 	for cp in (cport, ucport):
 		for kind, what, state in forced:
-			force(cp, kind, what, "auto")
+			force_state(cp, token, kind, what, "auto")
 	if len(failures) > 20:
 		break
 t.check(seen_ttl0 > 0, "pinned NODATA for a family other clients get came with a TTL-0 NSEC (%d answers)" % seen_ttl0)

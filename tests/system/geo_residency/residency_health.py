@@ -17,8 +17,6 @@ import json
 import os
 import sys
 import time
-import urllib.error
-import urllib.request
 
 import dns.edns
 import dns.message
@@ -27,7 +25,7 @@ import dns.rdatatype
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "geo_routing"))
 from geomodel import Model, load_geoip_csv  # noqa: E402
-from systest import Tally, udp_batch  # noqa: E402
+from systest import Tally, force_state, udp_batch  # noqa: E402
 
 port, cport, token = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 conf = json.load(open(sys.argv[4]))
@@ -44,16 +42,7 @@ CLIENTS = [("DE", "2.0.0.0/24"), ("FR", "5.44.0.0/24"), ("IE", "5.1.0.0/24"), ("
 
 
 def force(region, state):
-	req = urllib.request.Request("http://127.0.0.1:%d/v1/regions/%s/state" % (cport, region),
-		data=json.dumps({"state": state}).encode(), method="POST",
-		headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
-	try:
-		with urllib.request.urlopen(req, timeout=3) as r:
-			return r.status
-	except urllib.error.HTTPError as e:
-		return e.code
-	except OSError:
-		return None
+	return force_state(cport, token, "regions", region, state)
 
 
 def region_of_addr():
