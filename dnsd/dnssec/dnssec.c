@@ -548,7 +548,9 @@ dnssec_print_ds(const struct dnssec_keyset *ks, FILE *f)
 	for (size_t i = 0; i < ks->n; i++) {
 		ldns_rr *ds;
 
-		if (!ks->k[i].sep && ks->n > 1)
+		/* the parent vouches for the keys that sign the DNSKEY set: a
+		 * published-only KSK would be a DS nothing stands behind */
+		if (!dnssec_key_is_ksk(ks, i))
 			continue;
 		if ((ds = ldns_key_rr2ds(ks->k[i].dnskey, LDNS_SHA256)) != NULL) {
 			ldns_rr_print(f, ds);

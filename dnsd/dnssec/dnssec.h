@@ -85,8 +85,9 @@ int dnssec_sign(const struct dnssec_keyset *ks, const struct dnssec_rrset *rs, u
 		uint32_t expiration, void (*out)(const uint8_t *rdata, uint16_t len, void *arg), void *arg,
 		struct dnssec_error *e);
 
-/* Writes the DS (digest SHA-256) of each KSK (of the lone key) to f in presentation form,
- * one line each, owned by the origin's presentation name. */
+/* Writes the DS (digest SHA-256) of each key that signs the DNSKEY set
+ * to f in presentation form, one line each, owned by the origin's
+ * presentation name. */
 void dnssec_print_ds(const struct dnssec_keyset *ks, FILE *f);
 
 /* Writes the NSEC/NSEC3 type bitmap (RFC 4034 section 4.1.2) of the n

@@ -390,6 +390,15 @@ load_type(struct zbuild *b, struct bnode *n, const char *owner_text, const char 
 		jdoc_key_err(&b->d, b->err, val, "SOA comes from the zone's \"soa\" object");
 		return;
 	}
+	/* docs/dnssec.md §2: a signed zone makes these itself; hand-written
+	 * ones would be served beside them in transfers */
+	if (b->sign.keys != NULL && (type == DNSSEC_TYPE_DNSKEY || type == DNSSEC_TYPE_RRSIG ||
+				     type == DNSSEC_TYPE_NSEC || type == DNSSEC_TYPE_NSEC3 ||
+				     type == DNSSEC_TYPE_NSEC3PARAM)) {
+		jdoc_key_err(&b->d, b->err, val, "%s records of a signed zone come from its \"dnssec\" keys and "
+			     "signing; leave them out", tkey);
+		return;
+	}
 	if (json_is_object(val)) {
 		jdoc_check_keys(&b->d, b->err, val, "a record set", keys);
 		ttl = (uint32_t)jdoc_int(&b->d, b->err, val, "ttl", 0, 2147483647, owner_ttl);
@@ -1098,7 +1107,7 @@ load_dnssec(struct zbuild *b, const json_t *root)
 		return;
 	jdoc_check_keys(&b->d, b->err, o, "dnssec", keys);
 	b->sign.validity = (uint32_t)jdoc_int(&b->d, b->err, o, "signature_validity", 3600, 2147483647, 1209600);
-	b->sign.refresh = (uint32_t)jdoc_int(&b->d, b->err, o, "refresh", 0, 2147483647,
+	b->sign.refresh = (uint32_t)jdoc_int(&b->d, b->err, o, "refresh", 60, 2147483647,
 					     b->sign.validity / 2 < 604800 ? b->sign.validity / 2 : 604800);
 	if ((v = json_object_get(o, "refresh")) != NULL && b->sign.refresh >= b->sign.validity)
 		jdoc_err(&b->d, b->err, v, "refresh must be less than signature_validity (%u)", b->sign.validity);

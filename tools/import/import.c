@@ -99,8 +99,9 @@ tally(struct import_tally *t, uint32_t file, uint32_t line)
 	}
 }
 
-/* Types dnsd does not carry from a signed zone: it does not sign, and
- * signatures or denial records served as plain data would only mislead. */
+/* Types dnsd does not carry from a signed zone: it makes its own when
+ * the zone JSON says how (docs/dnssec.md), and signatures or denial
+ * records served as plain data would only mislead. */
 static int
 is_dnssec_chain(ldns_rr_type t)
 {
@@ -453,8 +454,9 @@ import_finish(struct import *im)
 
 	tally_note(im, &im->other_class, "class other than IN: left out, dnsd serves IN data only");
 	tally_note(im, &im->dnssec,
-		   "DNSSEC signature or denial record (RRSIG, NSEC, NSEC3, NSEC3PARAM): left out, dnsd does "
-		   "not sign; remove the DS at the parent before dnsd serves this zone");
+		   "DNSSEC signature or denial record (RRSIG, NSEC, NSEC3, NSEC3PARAM): left out, dnsd signs "
+		   "at load: give the zone a \"dnssec\" member with its keys and leave out its DNSKEY records "
+		   "(docs/dnssec.md), or remove the DS at the parent");
 	tally_note(im, &im->meta, "query-only type (OPT, TSIG, ANY...): left out");
 	tally_note(im, &im->outside, "outside the origin: left out");
 	tally_note(im, &im->duplicate, "repeats an earlier record of its RRset: left out");

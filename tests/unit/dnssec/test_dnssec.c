@@ -356,6 +356,33 @@ test_ds_matches_keygen(void **state)
 	dnssec_keyset_free(ks);
 }
 
+/* A KSK only published signs nothing: the DS printed is the one of the
+ * key that does sign the DNSKEY set, here the ZSK. */
+static void
+test_ds_of_the_key_signing_dnskey(void **state)
+{
+	(void)state;
+	const char *paths[] = { keygen("-a ECDSAP256SHA256 -k example.com"), keygen("-a ECDSAP256SHA256 example.com") };
+	struct dnssec_error e;
+	struct dnssec_keyset *ks = load(paths, 2, &e);
+	char *buf = NULL, want[32];
+	size_t len = 0;
+	FILE *m;
+
+	assert_non_null(ks);
+	dnssec_key_publish_only(ks, 0);
+	assert_false(dnssec_key_is_ksk(ks, 0));
+	assert_true(dnssec_key_is_ksk(ks, 1));
+	assert_non_null(m = open_memstream(&buf, &len));
+	dnssec_print_ds(ks, m);
+	fclose(m);
+	snprintf(want, sizeof(want), "DS\t%u 13 2 ", dnssec_key_tag(ks, 1));
+	assert_non_null(strstr(buf, want));
+	assert_null(strchr(strchr(buf, '\n') + 1, '\n'));	/* one line */
+	free(buf);
+	dnssec_keyset_free(ks);
+}
+
 static void
 test_type_bitmap_matches_ldns(void **state)
 {
@@ -397,6 +424,7 @@ main(void)
 		cmocka_unit_test(test_refuses_bad_keys),
 		cmocka_unit_test(test_warns_on_readable_private_key),
 		cmocka_unit_test(test_ds_matches_keygen),
+		cmocka_unit_test(test_ds_of_the_key_signing_dnskey),
 		cmocka_unit_test(test_type_bitmap_matches_ldns),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -183,8 +183,9 @@ static const struct good_case good[] = {
 	  "d 300 A 192.0.2.1\nd 300 A 192.0.2.1\nt 60 A 192.0.2.1\nt 120 A 192.0.2.2\n", 0,
 	  { { "records/s", "(absent)" }, { "records/ch", "(absent)" }, { "records/d/A", "[\"192.0.2.1\"]" },
 	    { "ttl", "60" }, { "records/t/ttl", "(absent)" }, { "records/t/A/1", "192.0.2.2" } },
-	  { "in.zone:3: DNSSEC signature or denial record (RRSIG, NSEC, NSEC3, NSEC3PARAM): left out, dnsd does not "
-	    "sign; remove the DS at the parent before dnsd serves this zone (2 records like this one, the first)",
+	  { "in.zone:3: DNSSEC signature or denial record (RRSIG, NSEC, NSEC3, NSEC3PARAM): left out, dnsd signs "
+	    "at load: give the zone a \"dnssec\" member with its keys and leave out its DNSKEY records "
+	    "(docs/dnssec.md), or remove the DS at the parent (2 records like this one, the first)",
 	    "in.zone:5: class other than IN", "in.zone:6: outside the origin", "in.zone:10: TTL differs" } },
 	{ "octoDNS static records", OCTO,
 	  "'':\n  - type: MX\n    values:\n      - {preference: 10, exchange: mail.example.com.}\n"

@@ -344,6 +344,13 @@ test_dnssec_keys(void **state)
 	if (strstr(msg, want) == NULL || strstr(msg, "is not for this zone") == NULL)
 		fail_msg("foreign key: got \"%s\", want \"%s... is not for this zone\"", msg, want);
 
+	/* hand-written DNSKEY (line 8) in a signed zone */
+	snprintf(text, sizeof(text), "%s    \"w\": {\"DNSKEY\": \"256 3 13 AAAA\"}\n  },\n  \"dnssec\": {\"keys\": [\"%s\"]}\n}\n",
+		 ZONE_HEAD, ksk);
+	msg = load_zone(text, err, NULL);
+	if (strstr(msg, ":8:11: DNSKEY records of a signed zone come from its \"dnssec\" keys") == NULL)
+		fail_msg("hand-written DNSKEY: got \"%s\"", msg);
+
 	snprintf(text, sizeof(text), "%s    \"w\": {\"MX\": \"10 ns1\"}\n  },\n  \"dnssec\": {\"keys\": [\"%s\", \"%s\"]}\n}\n",
 		 ZONE_HEAD, ksk, zsk);
 	msg = load_zone(text, err, &z);
