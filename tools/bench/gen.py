@@ -15,6 +15,21 @@ Writes, for the same data:
   static.txt           dnsperf text queries: existing names, ~10 % NXDOMAIN
   geo.bin              dnsperf -B wire queries, each with its own ECS option
                        (dnsperf's -E would put one fixed option on all)
+  geo-do.bin           the same queries with the DO bit set (in the OPT
+                       record's TTL): dnsperf -D does not touch -B input
+
+With KSK_STATIC, ZSK_STATIC, KSK_GEO and ZSK_GEO given (ldns-keygen base
+names in OUTDIR/signed/keys, made by tools/bench.sh), also the signed
+data set of docs/performance.md §7:
+  signed/bench.test.json signed/geo.test.json   the same zones with a
+                       "dnssec" member (KSK + ZSK each)
+  dnsd-signed.json     the config of the second dnsd serving them
+  load/                --check inputs: a bench.test-like zone of LOAD_N
+                       (100,000) hosts, and a geo.test with one geo name
+                       shaped like the geo set's, each unsigned and signed,
+                       and geo.test signed without it and with 100 such
+                       names (big.conf big-signed.conf geo1.conf
+                       geo1-signed.conf geo0-signed.conf geo100-signed.conf)
 
 Deterministic: a fixed seed, so every run and every server sees the same
 data.  Standard library only.
@@ -29,6 +44,8 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 STATIC, GEO = "bench.test.", "geo.test."
 NQUERIES = 100000
+LOAD_N = 100000      # hosts of the signed-load zone (load/)
+EDNS_DO = 0x8000     # the DO bit in the OPT record's TTL (RFC 3225)
 
 # Regions: name, location, v4 endpoint, v6 endpoint.
 REGIONS = [
@@ -109,8 +126,14 @@ def host_a(i):
     return f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"
 
 
-def gen_static(out, n):
-    """N hosts h0..h(N-1), each an A record, every fourth an AAAA too."""
+def host_aaaa(i):
+    """fd00::i, in 16-bit groups (i past 65535 takes two)."""
+    return f"fd00::{i:x}" if i < 1 << 16 else f"fd00::{i >> 16:x}:{i & 0xffff:x}"
+
+
+def gen_static(out, n, json_path="bench.test.json", zone_path="bench.test.zone", dnssec=None):
+    """N hosts h0..h(N-1), each an A record, every fourth an AAAA too.
+    zone_path None: no RFC 1035 text copy."""
     recs = {"@": {"NS": ["ns1"]}, "ns1": {"A": ["192.0.2.53"]}}
     text = [f"$ORIGIN {STATIC}", "$TTL 3600",
         "@ IN SOA ns1 hostmaster 1 3600 600 1209600 300",
@@ -119,24 +142,33 @@ def gen_static(out, n):
         r = {"A": [host_a(i)]}
         text.append(f"h{i} IN A {host_a(i)}")
         if i % 4 == 0:
-            r["AAAA"] = [f"fd00::{i:x}"]
-            text.append(f"h{i} IN AAAA fd00::{i:x}")
+            r["AAAA"] = [host_aaaa(i)]
+            text.append(f"h{i} IN AAAA {host_aaaa(i)}")
         recs[f"h{i}"] = r
     zone = {"origin": STATIC, "ttl": 3600,
         "soa": {"mname": "ns1", "rname": "hostmaster", "serial": 1, "refresh": 3600,
             "retry": 600, "expire": 1209600, "minimum": 300},
         "records": recs}
-    write(f"{out}/bench.test.json", json.dumps(zone, separators=(",", ":")) + "\n")
-    write(f"{out}/bench.test.zone", "\n".join(text) + "\n")
+    if dnssec is not None:
+        zone["dnssec"] = dnssec
+    write(f"{out}/{json_path}", json.dumps(zone, separators=(",", ":")) + "\n")
+    if zone_path is not None:
+        write(f"{out}/{zone_path}", "\n".join(text) + "\n")
 
 
-def gen_geo_zones(out):
+def geo_zone(names, dnssec=None):
     zone = {"origin": GEO, "ttl": 3600,
         "soa": {"mname": "ns1", "rname": "hostmaster", "serial": 1, "refresh": 3600,
             "retry": 600, "expire": 1209600, "minimum": 300},
         "records": {"@": {"NS": ["ns1"]}, "ns1": {"A": ["192.0.2.53"]}},
-        "geo": {g: {"regions": [r[0] for r in REGIONS], "ttl": 30} for g in GEO_NAMES}}
-    write(f"{out}/geo.test.json", json.dumps(zone, indent=1) + "\n")
+        "geo": {g: {"regions": [r[0] for r in REGIONS], "ttl": 30} for g in names}}
+    if dnssec is not None:
+        zone["dnssec"] = dnssec
+    return json.dumps(zone, indent=1) + "\n"
+
+
+def gen_geo_zones(out):
+    write(f"{out}/geo.test.json", geo_zone(GEO_NAMES))
     # gdnsd: the same names as DYNA records on one geoip resource
     text = ["$TTL 3600", "@ SOA ns1 hostmaster 1 3600 600 1209600 300",
         "@ NS ns1", "ns1 A 192.0.2.53"]
@@ -176,25 +208,26 @@ def wire_name(name):
     return b"".join(bytes([len(lb)]) + lb.encode() for lb in name.rstrip(".").split(".")) + b"\0"
 
 
-def ecs_query(name, qtype, net, plen):
+def ecs_query(name, qtype, net, plen, ttl=0):
     """One query in dnsperf's -B format (2-byte length, then the message).
     The ID is "AA" and the flags byte 0: dnsperf -v prints the message up
-    to its first zero byte as the query's description, so "AA"."""
+    to its first zero byte as the query's description, so "AA".  ttl is
+    the OPT record's TTL: EDNS_DO for a DNSSEC OK query."""
     addr = net.network_address.packed[:(plen + 7) // 8]
     fam = 1 if net.version == 4 else 2
     opt = struct.pack(">HHHBB", 8, 4 + len(addr), fam, plen, 0) + addr
     msg = (b"AA" + struct.pack(">HHHHH", 0, 1, 0, 0, 1) + wire_name(name) +
            struct.pack(">HH", qtype, 1) +
-           b"\0" + struct.pack(">HHIH", 41, 1232, 0, len(opt)) + opt)
+           b"\0" + struct.pack(">HHIH", 41, 1232, ttl, len(opt)) + opt)
     return struct.pack(">H", len(msg)) + msg
 
 
 def gen_geo_queries(out, nets, rnd):
     """ECS from every network of the GeoIP data (so every continent, v4
-    /24 and v6 /56); 75 % A, 25 % AAAA."""
+    /24 and v6 /56); 75 % A, 25 % AAAA.  geo-do.bin: the same with DO."""
     v4 = [n for n, _ in nets if n.version == 4]
     v6 = [n for n, _ in nets if n.version == 6]
-    blob = bytearray()
+    blob, blob_do = bytearray(), bytearray()
     for _ in range(NQUERIES):
         if rnd.random() < 0.65:
             n, plen = rnd.choice(v4), 24
@@ -203,8 +236,27 @@ def gen_geo_queries(out, nets, rnd):
         base = int(n.network_address) + (rnd.randrange(1 << (plen - n.prefixlen)) << (n.max_prefixlen - plen))
         sub = ipaddress.ip_network(f"{ipaddress.ip_address(base)}/{plen}")
         qtype = 28 if rnd.random() < 0.25 else 1
-        blob += ecs_query(f"{rnd.choice(GEO_NAMES)}.{GEO}", qtype, sub, plen)
+        name = f"{rnd.choice(GEO_NAMES)}.{GEO}"
+        blob += ecs_query(name, qtype, sub, plen)
+        blob_do += ecs_query(name, qtype, sub, plen, EDNS_DO)
     write(f"{out}/geo.bin", bytes(blob), "wb")
+    write(f"{out}/geo-do.bin", bytes(blob_do), "wb")
+
+
+def gen_signed(out, n, subst):
+    """The signed twin of the data set, and the --check inputs of the
+    load figures (load/).  Key paths are relative to each zone file."""
+    static = {"keys": [f"keys/{subst['KSK_STATIC']}", f"keys/{subst['ZSK_STATIC']}"]}
+    geo = {"keys": [f"keys/{subst['KSK_GEO']}", f"keys/{subst['ZSK_GEO']}"]}
+    gen_static(out, n, "signed/bench.test.json", None, static)
+    write(f"{out}/signed/geo.test.json", geo_zone(GEO_NAMES, geo))
+    up = lambda d: {"keys": ["../signed/" + k for k in d["keys"]]}
+    gen_static(out, LOAD_N, "load/big.json", None)
+    gen_static(out, LOAD_N, "load/big-signed.json", None, up(static))
+    write(f"{out}/load/geo1.json", geo_zone(GEO_NAMES[:1]))
+    write(f"{out}/load/geo1-signed.json", geo_zone(GEO_NAMES[:1], up(geo)))
+    write(f"{out}/load/geo0-signed.json", geo_zone([], up(geo)))
+    write(f"{out}/load/geo100-signed.json", geo_zone([f"g{i}" for i in range(100)], up(geo)))
 
 
 def render(out, template, path, subst):
@@ -219,6 +271,8 @@ def main(argv):
     out, n = argv[0], int(argv[1])
     subst = dict(a.split("=", 1) for a in argv[2:])
     subst["DIR"] = os.path.abspath(out)
+    subst["DNSD_ZONES"] = '"bench.test.json", "geo.test.json"'
+    subst["GEOIP"] = "bench.mmdb"
     rnd = random.Random(20261124)
     nets = networks(rnd)
     gen_geoip(out, nets)
@@ -237,6 +291,24 @@ def main(argv):
             ("knot.conf.in", "knot.conf"), ("gdnsd.config.in", "gdnsd/config"),
             ("pdns.conf.in", "pdns/pdns.conf")):
         render(out, t, path, subst)
+    if all(k in subst for k in ("KSK_STATIC", "ZSK_STATIC", "KSK_GEO", "ZSK_GEO")):
+        gen_signed(out, n, subst)
+        # the second dnsd: its own ports, the signed zones; --check configs
+        # (never bound: the ports do not matter)
+        for path, zones, port, ctl in (
+                ("dnsd-signed.json", ["signed/bench.test.json", "signed/geo.test.json"],
+                 subst["PORT_DNSD_SIGNED"], subst["PORT_DNSD_SIGNED_CTL"]),
+                ("load/big.conf", ["big.json"], "1", "2"),
+                ("load/big-signed.conf", ["big-signed.json"], "1", "2"),
+                ("load/geo1.conf", ["geo1.json"], "1", "2"),
+                ("load/geo1-signed.conf", ["geo1-signed.json"], "1", "2"),
+                ("load/geo0-signed.conf", ["geo0-signed.json"], "1", "2"),
+                ("load/geo100-signed.conf", ["geo100-signed.json"], "1", "2")):
+            s = dict(subst, PORT_DNSD=port, PORT_DNSD_CTL=ctl,
+                     DNSD_ZONES=", ".join(f'"{z}"' for z in zones))
+            if path.startswith("load/"):
+                s["GEOIP"] = "../bench.mmdb"
+            render(out, "dnsd.json.in", path, s)
     return 0
 
 
