@@ -5,10 +5,15 @@
  * the way the query path will read it: every node is found by its own
  * name, its name and rdata are well-formed and inside their lengths, the
  * names the answer compresses lie inside the rdata, RRsets are sorted by
- * type, and --check's pin description runs.
+ * type, and --check's pin description runs.  A zone with a "dnssec"
+ * member naming "Kfuzz" is signed with a key made by ldns-keygen at start
+ * (docs/dnssec.md): its NSEC chain must then be in canonical order, every
+ * owner of it found by zone_nsec_find, and every set it signs signed.
  */
 #include <string.h>
 
+#include "dnsd/dnssec/dnssec.h"
+#include "dnsd/proto/dname.h"
 #include "dnsd/util/arena.h"
 #include "dnsd/conf/conf.h"
 #include "dnsd/zone/zload.h"
@@ -31,6 +36,28 @@ setup(void)
 		abort();
 	}
 	FUZZ_CHECK((devnull = fopen("/dev/null", "w")) != NULL);
+	/* the key beside the zone file, as "keys": ["Kfuzz"] names it */
+	snprintf(path, sizeof(path), "cd '%s' && k=$(ldns-keygen -a ECDSAP256SHA256 example.com) && "
+		 "mv \"$k.key\" Kfuzz.key && mv \"$k.private\" Kfuzz.private && rm -f \"$k.ds\"", fuzz_tmpdir());
+	FUZZ_CHECK(system(path) == 0);
+}
+
+static void
+check_signed(const struct zone *z)
+{
+	const struct zone_dnssec *d = z->dnssec;
+
+	FUZZ_CHECK(d->nchain >= 1 && d->chain[0] == z->apex);
+	FUZZ_CHECK(zone_rrset_get(z->apex, DNSSEC_TYPE_DNSKEY) != NULL);
+	for (size_t i = 0; i < d->nchain; i++) {
+		const struct zone_node *n = d->chain[i];
+		const struct zone_rrset *nsec = zone_rrset_get(n, DNSSEC_TYPE_NSEC);
+		FUZZ_CHECK(i == 0 || dname_canonical_cmp(d->chain[i - 1]->name, n->name) < 0);
+		FUZZ_CHECK(zone_nsec_find(d, n->name) == n);
+		FUZZ_CHECK(nsec != NULL && nsec->sigs != NULL && nsec->sigs->count == 1);
+		for (unsigned k = 0; k < n->nrrsets; k++)
+			FUZZ_CHECK(n->rrsets[k].sigs != NULL || (n->flags & ZONE_NODE_DELEG));
+	}
 }
 
 /* Length of an uncompressed name inside [p, p + max), or 0. */
@@ -104,6 +131,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (const struct zone_node *n = z->buckets[b]; n != NULL; n = n->hnext)
 				check_node(z, n);
 		zload_describe_pins(z, C, devnull);
+		if (z->dnssec != NULL) {
+			check_signed(z);
+			zload_describe_dnssec(z, devnull);
+		}
 	}
 	arena_free(a);
 	return 0;
