@@ -17,6 +17,7 @@ DNSD_TEST_PACKAGES=(
 	mmdb-bin nsd gdnsd openssl
 	knot-dnssecutils	# kzonecheck: tests/system/transfer_secondary checks what a transfer carried
 	dnsviz python3-pygraphviz	# tests/system/dnssec_dnsviz: probe and grok the signed demo zone
+	unbound	# tests/system/dnssec_resolver: a validating resolver in front of dnsd
 	python3-lxml chromium	# tests/system/sim: the map parsed as XML, the status page's screenshot
 	clang libclang-rt-14-dev	# libFuzzer for tools/fuzz.sh
 )
