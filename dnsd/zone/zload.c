@@ -1093,12 +1093,12 @@ load_dnssec_keys(struct zbuild *b, const json_t *o)
 }
 
 /* "dnssec": {"keys", "publish", "denial", "nsec3", "signature_validity",
- * "refresh"} (docs/dnssec.md). */
+ * "refresh", "serial"} (docs/dnssec.md). */
 static void
 load_dnssec(struct zbuild *b, const json_t *root)
 {
 	static const char *const keys[] = { "keys", "publish", "denial", "nsec3", "signature_validity",
-					    "refresh", NULL };
+					    "refresh", "serial", NULL };
 	static const char *const nsec3_keys[] = { "iterations", "salt", NULL };
 	const json_t *o = jdoc_get(&b->d, b->err, root, "dnssec", JSON_OBJECT, 0), *v;
 	int before = b->err->count;
@@ -1111,6 +1111,11 @@ load_dnssec(struct zbuild *b, const json_t *root)
 					     b->sign.validity / 2 < 604800 ? b->sign.validity / 2 : 604800);
 	if ((v = json_object_get(o, "refresh")) != NULL && b->sign.refresh >= b->sign.validity)
 		jdoc_err(&b->d, b->err, v, "refresh must be less than signature_validity (%u)", b->sign.validity);
+	if ((v = jdoc_get(&b->d, b->err, o, "serial", JSON_STRING, 0)) != NULL) {
+		b->sign.serial_unixtime = strcmp(json_string_value(v), "unixtime") == 0;
+		if (!b->sign.serial_unixtime && strcmp(json_string_value(v), "keep") != 0)
+			jdoc_err(&b->d, b->err, v, "serial must be \"keep\" or \"unixtime\"");
+	}
 	if ((v = jdoc_get(&b->d, b->err, o, "nsec3", JSON_OBJECT, 0)) != NULL) {
 		jdoc_check_keys(&b->d, b->err, v, "nsec3", nsec3_keys);
 		jdoc_int(&b->d, b->err, v, "iterations", 0, 500, 0);

@@ -474,6 +474,25 @@ ds_text(struct arena *a, const struct dnssec_keyset *ks)
 	return kept;
 }
 
+/* docs/dnssec.md §5: a serial that moves with each signing, so that
+ * secondaries transfer fresh signatures.  The SOA rdata is the
+ * snapshot's own copy: its serial follows MNAME and RNAME. */
+static void
+serial_to(struct zone *z, uint32_t serial)
+{
+	uint8_t *rd = (uint8_t *)z->soa->rr[0].rdata;
+	size_t off = dname_len(rd);
+
+	off += dname_len(rd + off);
+	if (off + 4 > z->soa->rr[0].rdlen || (int32_t)(serial - z->serial) <= 0)
+		return;
+	rd[off] = (uint8_t)(serial >> 24);
+	rd[off + 1] = (uint8_t)(serial >> 16);
+	rd[off + 2] = (uint8_t)(serial >> 8);
+	rd[off + 3] = (uint8_t)serial;
+	z->serial = serial;
+}
+
 int
 zsign_zone(struct arena *a, struct zone *z, const struct dnsd_conf *conf, const struct zsign_cfg *cfg,
 	   time_t now, struct dnsd_err *err)
@@ -485,6 +504,8 @@ zsign_zone(struct arena *a, struct zone *z, const struct dnsd_conf *conf, const 
 
 	zs.inception = (uint32_t)(now - CLOCK_SKEW);
 	zs.expiration = (uint32_t)(now + cfg->validity);
+	if (cfg->serial_unixtime && z->soa != NULL)
+		serial_to(z, (uint32_t)now);
 	if (d == NULL || z->soa == NULL || add_dnskey(&zs) < 0 || (chain = build_chain(&zs, &n)) == NULL)
 		goto nomem;
 	for (size_t i = 0; i < n; i++) {

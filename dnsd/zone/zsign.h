@@ -22,6 +22,7 @@
 struct zsign_cfg {
 	struct dnssec_keyset *keys;	/* owned by zload, freed after signing */
 	uint32_t validity, refresh;
+	int serial_unixtime;		/* "serial": "unixtime": the SOA serial moves to the signing time */
 };
 
 /* Whether geo name gn can be signed: its endpoints of family fam fit the
@@ -31,7 +32,9 @@ const char *zsign_geo_check(const struct dnsd_conf *conf, const struct geo_name 
 			    size_t cap);
 
 /* Signs z, whose nodes zload has laid out, with signatures valid from an
- * hour before now for cfg->validity seconds.  0, or -1 with the reason
+ * hour before now for cfg->validity seconds.  With cfg->serial_unixtime
+ * the SOA serial becomes now first, when that is later in serial
+ * arithmetic (RFC 1982) than the file's.  0, or -1 with the reason
  * added to err (prefixed with the zone file's name). */
 int zsign_zone(struct arena *a, struct zone *z, const struct dnsd_conf *conf, const struct zsign_cfg *cfg,
 	       time_t now, struct dnsd_err *err);

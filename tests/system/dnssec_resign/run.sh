@@ -3,7 +3,8 @@
 # signed for 3600 s with "refresh": 3590 wants new signatures 10 s after
 # it was signed.  The main loop notices (it looks every 10 s), reloads,
 # and the answers carry RRSIGs of a later inception that still validate,
-# while queries are answered throughout.
+# while queries are answered throughout; with "serial": "unixtime" the
+# SOA serial moves with each signing.
 set -u
 cd "$(dirname "$0")" || exit 1
 . ../lib.sh
@@ -15,7 +16,9 @@ CSK=$(cd "$T_TMP/keys" && ldns-keygen -a ECDSAP256SHA256 -k example.com) || exit
 import json, sys
 z = json.load(open(sys.argv[1]))
 z.pop("geo")
-z["dnssec"] = {"keys": ["keys/" + sys.argv[3]], "signature_validity": 3600, "refresh": 3590}
+z["dnssec"] = {"keys": ["keys/" + sys.argv[3]], "signature_validity": 3600, "refresh": 3590,
+	"serial": "unixtime"}
+z["soa"]["serial"] = 1
 json.dump(z, open(sys.argv[2], "w"), indent=1)
 PY
 t_config "$T_TMP/gen/example.json"	# copied beside $T_TMP/keys
@@ -27,12 +30,22 @@ inception() {
 		awk '$4 == "RRSIG" && $5 == "SOA" {print $10; exit}'
 }
 first=$(inception)
+serial() { dig @127.0.0.1 -p "$T_PORT" +norec +short +time=2 +tries=1 example.com SOA 2>/dev/null | awk '{print $3}'; }
+serial0=$(serial)
 [ -n "$first" ] && ok "signed at start-up: SOA RRSIG inception $first" || fail "no SOA RRSIG at start-up"
 changed() { local now; now=$(inception); [ -n "$now" ] && [ "$now" != "$first" ]; }
 if wait_until 40 changed; then
 	ok "signatures refreshed $T_WAITED s into the test (inception $(inception))"
 else
 	fail "the SOA RRSIG still has inception $first after 40 s"
+fi
+serial1=$(serial)
+# "serial": "unixtime": the serial is the signing time, so it moved with the
+# refresh, and secondaries transfer the new signatures (docs/dnssec.md §5)
+if [ -n "$serial0" ] && [ -n "$serial1" ] && [ "$serial0" -gt 1 ] && [ "$serial1" -gt "$serial0" ]; then
+	ok "the SOA serial moved with the signing: $serial0 -> $serial1"
+else
+	fail "SOA serial at start '$serial0', after the refresh '$serial1' (want the signing times, increasing)"
 fi
 grep -q 'event=dnssec_resign' "$T_LOG" && ok "the log says why it reloaded (event=dnssec_resign)" ||
 	fail "no dnssec_resign line in the log"

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -362,6 +363,25 @@ test_dnssec_keys(void **state)
 	assert_non_null(zone_rrset_get(z->apex, 6)->sigs);	/* SOA signed */
 	assert_non_null(z->soa->sigs);	/* and the zone's SOA pointer sees it */
 	assert_true(z->dnssec->expiration - z->dnssec->inception == 1209600 + 3600);
+
+	/* "serial": "unixtime" moves the SOA serial (1 in ZONE_HEAD) to the
+	 * signing time, in z->serial and in the SOA's own rdata */
+	snprintf(text, sizeof(text), "%s    \"w\": {\"MX\": \"10 ns1\"}\n  },\n  \"dnssec\": {\"keys\": [\"%s\"], \"serial\": \"unixtime\"}\n}\n",
+		 ZONE_HEAD, ksk);
+	time_t before = time(NULL);
+	msg = load_zone(text, err, &z);
+	assert_string_equal(msg, "");
+	assert_true(z->serial >= (uint32_t)before && z->serial <= (uint32_t)time(NULL));
+	const uint8_t *rd = z->soa->rr[0].rdata;
+	size_t off = dname_len(rd);
+	off += dname_len(rd + off);
+	assert_int_equal((uint32_t)rd[off] << 24 | (uint32_t)rd[off + 1] << 16 | (uint32_t)rd[off + 2] << 8 | rd[off + 3],
+			 z->serial);
+	snprintf(text, sizeof(text), "%s    \"w\": {\"MX\": \"10 ns1\"}\n  },\n  \"dnssec\": {\"keys\": [\"%s\"], \"serial\": \"date\"}\n}\n",
+		 ZONE_HEAD, ksk);
+	msg = load_zone(text, err, NULL);
+	if (strstr(msg, "serial must be \"keep\" or \"unixtime\"") == NULL)
+		fail_msg("serial policy: got \"%s\"", msg);
 	free(err);
 }
 
