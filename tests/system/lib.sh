@@ -109,12 +109,54 @@ fail() {
 }
 
 # t_free_port VAR: set VAR to a port free on 127.0.0.1 and ::1, UDP and
-# TCP, and not handed out before by this run.
+# TCP, and not handed out before by this run nor claimed by another test
+# running at the same time.  dnsd binds with SO_REUSEPORT, so two tests
+# that picked the same free port would both bind it and the kernel would
+# share queries between their servers (the likely cause of the NODATA a
+# geo query of geoip_overwrite_in_place once got in a loaded run).  Each port is claimed by a folder in
+# $T_PORT_CLAIMS holding the claiming test's PID; a claim whose test is
+# gone is taken over; t_cleanup drops this test's claims.
+T_PORT_CLAIMS=${TMPDIR:-/tmp}/dnsd-test-ports
 t_free_port() {
 	local p
-	p=$("$T_PY" - "${T_USED_PORTS[@]}" <<'EOF'
-import socket, sys
-used = set(int(a) for a in sys.argv[1:])
+	mkdir -p "$T_PORT_CLAIMS"
+	p=$("$T_PY" - "$T_PORT_CLAIMS" "$$" "${T_USED_PORTS[@]}" <<'EOF'
+import os, shutil, socket, sys
+claims, me = sys.argv[1], sys.argv[2]
+used = set(int(a) for a in sys.argv[3:])
+
+
+def owner_alive(d):
+	try:
+		pid = int(open(os.path.join(d, "pid")).read())
+	except (OSError, ValueError):
+		return True	# being written: leave it
+	try:
+		os.kill(pid, 0)
+		return True
+	except ProcessLookupError:
+		return False
+	except PermissionError:
+		return True
+
+
+def claim(port):
+	d = os.path.join(claims, str(port))
+	try:
+		os.mkdir(d)
+	except FileExistsError:
+		if owner_alive(d):
+			return False
+		shutil.rmtree(d, ignore_errors=True)	# its test is gone
+		try:
+			os.mkdir(d)
+		except FileExistsError:
+			return False
+	with open(os.path.join(d, "pid"), "w") as f:
+		f.write(me)
+	return True
+
+
 for _ in range(100):
 	s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 	s.bind(("127.0.0.1", 0))
@@ -129,6 +171,8 @@ for _ in range(100):
 			t = socket.socket(fam, typ)
 			held.append(t)
 			t.bind((addr, port))
+		if not claim(port):
+			continue
 		print(port)
 		break
 	except OSError:
@@ -245,13 +289,16 @@ t_stop_pid() {
 }
 
 t_cleanup() {
-	local pid
+	local pid port
 	if [ -n "$DNSD_PID" ]; then
 		t_stop_pid "$DNSD_PID"
 		DNSD_PID=
 	fi
 	for pid in "${T_PIDS[@]}"; do
 		t_stop_pid "$pid"
+	done
+	for port in "${T_USED_PORTS[@]}"; do
+		rm -rf "${T_PORT_CLAIMS:?}/$port"
 	done
 	rm -rf "$T_TMP"
 }
