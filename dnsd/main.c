@@ -16,6 +16,7 @@
 #include <systemd/sd-daemon.h>
 #include <urcu.h>
 
+#include "dnsd/cluster/cluster.h"
 #include "dnsd/conf/conf.h"
 #include "dnsd/ctl/ctl.h"
 #include "dnsd/health/health.h"
@@ -37,6 +38,7 @@ struct opts {
 
 static const char *g_conf_file;
 static struct health *g_health;	/* the checker; outlives every snapshot */
+static struct cluster *g_cluster;	/* NULL without "cluster" */
 static int g_ready;	/* READY=1 sent: the workers answer */
 
 static void
@@ -138,6 +140,13 @@ reload_conf(void *arg, struct dnsd_err *err)
 
 	sd_notify(0, "RELOADING=1\nSTATUS=reloading");
 	rc = reload_run(g_conf_file, g_health, err);
+	if (rc == 0 && g_cluster != NULL) {
+		const struct snap *s;
+		rcu_read_lock();
+		s = publish_snap_get();
+		cluster_reload(g_cluster, s ? s->conf->cluster : NULL);
+		rcu_read_unlock();
+	}
 	/* a reload while the workers wait for first verdicts must not tell
 	 * systemd we are ready: only start_when_ready() does that */
 	sd_notifyf(0, "%sSTATUS=%s", g_ready ? "READY=1\n" : "",
@@ -201,11 +210,12 @@ drop_privileges(const char *user)
 }
 
 /* docs/health.md §7: answers wait at most the largest check timeout
- * for the first round's verdicts.  Workers never wait, so they start only
- * once health_ready() is true (it turns true at that deadline at the
- * latest).  The wait is a timer on the main loop, never a sleep: signals
- * and the control API are served meanwhile, so SIGTERM stops a start-up
- * whose checks hang. */
+ * for the first round's verdicts, and with a cluster for the shared
+ * state as long as docs/cluster.md §7 says.  Workers never wait, so
+ * they start only once health_ready() (and cluster_ready()) is true
+ * (each turns true at its deadline at the latest).  The wait is a timer
+ * on the main loop, never a sleep: signals and the control API are
+ * served meanwhile, so SIGTERM stops a start-up whose checks hang. */
 struct starter {
 	struct net *net;
 	struct event_base *base;
@@ -226,7 +236,7 @@ start_when_ready(evutil_socket_t fd, short what, void *arg)
 {
 	struct starter *st = arg;
 
-	if (st->started || !health_ready(g_health))
+	if (st->started || !health_ready(g_health) || (g_cluster != NULL && !cluster_ready(g_cluster)))
 		return;
 	st->started = 1;
 	if (st->tick != NULL)
@@ -254,6 +264,7 @@ serve(struct snap *first, int foreground)
 	struct timeval poll = { 0, START_POLL_US }, resign_poll = { RESIGN_POLL_S, 0 };
 	struct event *resign = NULL;
 	struct ctl *ctl = NULL;
+	struct cluster *cluster = NULL;
 	struct net *net;
 	struct starter st = { .nzones = first->zones.nzones, .nrecords = snap_record_count(first),
 			      .nregions = first->conf->nregions, .workers = first->conf->workers,
@@ -291,6 +302,14 @@ serve(struct snap *first, int foreground)
 	}
 	if (health_start(g_health) < 0 || reports_init(base) < 0 || notify_init(base) < 0)
 		goto out;
+	/* etcd is reached from the main loop, after daemon() and the
+	 * privilege drop; a reload does not change these settings */
+	if (first->conf->cluster != NULL) {
+		if ((cluster = cluster_new(base, g_health, first->conf->cluster)) == NULL)
+			goto out;
+		ctl_set_cluster(ctl, cluster);
+		g_cluster = cluster;
+	}
 	st.net = net;
 	st.base = base;
 	if ((resign = event_new(base, -1, EV_PERSIST, resign_tick, NULL)) == NULL ||
@@ -310,6 +329,8 @@ out:
 	if (resign)
 		event_free(resign);
 	ctl_free(ctl);
+	g_cluster = NULL;
+	cluster_free(cluster);	/* its lease expires in etcd on its own */
 	for (int i = 0; i < 4; i++)
 		if (sigs[i])
 			event_free(sigs[i]);

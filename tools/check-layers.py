@@ -27,7 +27,9 @@ LAYERS = {
     "dnsd/server": ["dnsd/answer", "dnsd/tsig", "dnsd/zone", "dnsd/dnssec", "dnsd/health", "dnsd/proto", "dnsd/conf",
                     "dnsd/util", "geo"],
     "dnsd/sim": ["dnsd/answer", "dnsd/zone", "dnsd/dnssec", "dnsd/health", "dnsd/proto", "dnsd/conf", "dnsd/util", "geo"],
-    "dnsd/ctl": ["dnsd/server", "dnsd/sim", "dnsd/tsig", "dnsd/answer", "dnsd/zone", "dnsd/dnssec", "dnsd/health", "dnsd/proto",
+    "dnsd/cluster": ["dnsd/server", "dnsd/answer", "dnsd/tsig", "dnsd/zone", "dnsd/dnssec", "dnsd/health", "dnsd/proto",
+                     "dnsd/conf", "dnsd/util", "geo"],
+    "dnsd/ctl": ["dnsd/cluster", "dnsd/server", "dnsd/sim", "dnsd/tsig", "dnsd/answer", "dnsd/zone", "dnsd/dnssec", "dnsd/health", "dnsd/proto",
                  "dnsd/conf", "dnsd/util", "geo"],
     # dnsd-import's library: zone-file and octoDNS readers, checked with the zone loader
     "tools/import": ["dnsd/zone", "dnsd/dnssec", "dnsd/proto", "dnsd/conf", "dnsd/util", "geo"],

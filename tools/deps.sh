@@ -19,6 +19,7 @@ DNSD_TEST_PACKAGES=(
 	dnsviz python3-pygraphviz	# tests/system/dnssec_dnsviz: probe and grok the signed demo zone
 	unbound	# tests/system/dnssec_resolver: a validating resolver in front of dnsd
 	python3-lxml chromium	# tests/system/sim: the map parsed as XML, the status page's screenshot
+	etcd-server etcd-client	# tests/system/cluster: a 3-member etcd cluster the nameservers share state through
 	clang libclang-rt-14-dev	# libFuzzer for tools/fuzz.sh
 )
 DNSD_PACKAGES=("${DNSD_BUILD_PACKAGES[@]}" "${DNSD_TEST_PACKAGES[@]}")

@@ -119,22 +119,48 @@ family_state(const struct qctx *x, const struct geo_eval *ev, int r, int fam)
 	return "unknown";
 }
 
+/* With a cluster (docs/cluster.md §4): " checkers=D/N", the live
+ * checkers that see the region down (those that see its most-seen-up
+ * endpoint down) out of those with a verdict; "" without a cluster. */
+static void
+region_checkers(const struct health_words *h, const struct dnsd_conf *c, const struct snap *s, size_t r,
+		char *buf, size_t len)
+{
+	unsigned down = UINT32_MAX, n = 0;
+
+	buf[0] = '\0';
+	if (h == NULL || atomic_load_explicit(&h->cluster_link, memory_order_relaxed) == HEALTH_CLUSTER_NONE)
+		return;
+	for (size_t e = 0; e < c->regions[r].nendpoints; e++) {
+		uint32_t w = health_words_checkers(h, s->ep_slot[r][e]);
+		if (w == 0)
+			continue;
+		if (HEALTH_CHECKERS_DOWN(w) < down)
+			down = HEALTH_CHECKERS_DOWN(w);
+		if (HEALTH_CHECKERS_N(w) > n)
+			n = HEALTH_CHECKERS_N(w);
+	}
+	if (n > 0)
+		snprintf(buf, len, " checkers=%u/%u", down, n);
+}
+
 static void
 explain_candidate(struct txt *t, const struct qctx *x, const struct geo_eval *ev,
 		  const struct geo_candidate *c, int rank)
 {
 	static const char *const forced[] = { "no", "up", "down" };
 	const struct geo_model *m = x->s->conf->geo;
-	char metric[48];
+	char metric[48], chk[40];
 
+	region_checkers(x->s->words, x->s->conf, x->s, (size_t)c->region, chk, sizeof(chk));
 	if (c->rtt_ms >= 0)
 		snprintf(metric, sizeof(metric), "rtt_ms=%.1f", c->rtt_ms);
 	else if (c->distance_km >= 0)
 		snprintf(metric, sizeof(metric), "distance_km=%.0f", c->distance_km);
 	else
 		snprintf(metric, sizeof(metric), "distance_km=none");
-	txt_add(t, "region=%s a=%s aaaa=%s forced=%s rank=%d %s", geo_region_name(m, c->region),
-		family_state(x, ev, c->region, GEO_FAM_A), family_state(x, ev, c->region, GEO_FAM_AAAA),
+	txt_add(t, "region=%s a=%s aaaa=%s%s forced=%s rank=%d %s", geo_region_name(m, c->region),
+		family_state(x, ev, c->region, GEO_FAM_A), family_state(x, ev, c->region, GEO_FAM_AAAA), chk,
 		forced[query_region_force(x, c->region)], rank, metric);
 }
 
@@ -243,16 +269,27 @@ answer_health(struct qctx *x, unsigned page)
 	const struct dnsd_conf *c = x->s->conf;
 	const struct health_words *h = x->s->words;
 	size_t first = (size_t)(page - 1) * HEALTH_PAGE, end = first + HEALTH_PAGE, i = 0;
+	uint32_t link = h ? atomic_load_explicit(&h->cluster_link, memory_order_relaxed) : HEALTH_CLUSTER_NONE;
+	char chk[40];
+	const char *by;
 	struct txt t;
 
+	if (link != HEALTH_CLUSTER_NONE && page == 1) {	/* one more record on page 1: still under 64 KiB */
+		t.len = 0;
+		txt_add(&t, "cluster node=%s etcd=%s", h->cluster_node,
+			link == HEALTH_CLUSTER_UP ? "connected" : "unreachable");
+		put_txt_record(x, &t);
+	}
 	for (size_t r = 0; r < c->nregions; r++, i++) {
 		if (i < first || i >= end)
 			continue;
 		uint32_t w = h ? health_words_region(h, x->s->region_slot[r]) : 0;
 		t.len = 0;
-		txt_add(&t, "region=%s a=%s aaaa=%s forced=%s", c->regions[r].name,
-			region_family(x, (int)r, GEO_FAM_A, w), region_family(x, (int)r, GEO_FAM_AAAA, w),
-			forced[HEALTH_WORD_FORCE(w)]);
+		region_checkers(h, c, x->s, r, chk, sizeof(chk));
+		by = h && HEALTH_WORD_FORCE(w) != HEALTH_AUTO ? health_words_forced_by(h, 1, x->s->region_slot[r]) : NULL;
+		txt_add(&t, "region=%s a=%s aaaa=%s%s forced=%s%s%s", c->regions[r].name,
+			region_family(x, (int)r, GEO_FAM_A, w), region_family(x, (int)r, GEO_FAM_AAAA, w), chk,
+			forced[HEALTH_WORD_FORCE(w)], by ? " forced_by=" : "", by ? by : "");
 		put_txt_record(x, &t);
 	}
 	for (size_t r = 0; r < c->nregions && i < end; r++)
@@ -262,13 +299,19 @@ answer_health(struct qctx *x, unsigned page)
 			uint32_t slot = h ? x->s->ep_slot[r][e] : 0;
 			uint32_t w = h ? health_words_endpoint(h, slot) : HEALTH_UP;
 			uint32_t rtt = h ? health_words_rtt_us(h, slot) : HEALTH_RTT_NONE;
+			uint32_t ck = h ? health_words_checkers(h, slot) : 0;
 			char rtt_text[24] = "none";
 			if (rtt != HEALTH_RTT_NONE)
 				snprintf(rtt_text, sizeof(rtt_text), "%.1f", rtt / 1000.0);
+			chk[0] = '\0';
+			if (ck != 0)
+				snprintf(chk, sizeof(chk), " checkers=%u/%u", HEALTH_CHECKERS_DOWN(ck), HEALTH_CHECKERS_N(ck));
 			t.len = 0;
-			txt_add(&t, "endpoint=%s region=%s state=%s forced=%s rtt_ms=%s last_change=%lld",
+			by = h && HEALTH_WORD_FORCE(w) != HEALTH_AUTO ? health_words_forced_by(h, 0, slot) : NULL;
+			txt_add(&t, "endpoint=%s region=%s state=%s%s forced=%s%s%s rtt_ms=%s last_change=%lld",
 				c->regions[r].endpoints[e].text, c->regions[r].name,
-				health_state_name(health_word_effective(w)), forced[HEALTH_WORD_FORCE(w)], rtt_text,
+				health_state_name(health_word_effective(w)), chk, forced[HEALTH_WORD_FORCE(w)],
+				by ? " forced_by=" : "", by ? by : "", rtt_text,
 				h ? (long long)health_words_changed(h, slot) : 0LL);
 			put_txt_record(x, &t);
 		}

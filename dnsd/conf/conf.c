@@ -258,13 +258,41 @@ load_allow(struct cload *L, const json_t *root)
 	}
 }
 
+/* "health": {"source": "ADDR"} or ["ADDR4", "ADDR6"]: one per family. */
+static void
+load_source(struct cload *L, const json_t *o)
+{
+	json_t *v = json_object_get(o, "source"), *a;
+	struct dnsd_conf *c = L->c;
+	size_t i;
+
+	if (v == NULL)
+		return;
+	if (!json_is_string(v) && !json_is_array(v)) {
+		jdoc_err(&L->d, L->err, v, "\"source\" must be an address or a list of one address per family");
+		return;
+	}
+	for (i = 0; i < (json_is_array(v) ? json_array_size(v) : 1); i++) {
+		a = json_is_array(v) ? json_array_get(v, i) : v;
+		const char *t = json_is_string(a) ? json_string_value(a) : "";
+		if (inet_pton(AF_INET, t, c->health.src4) == 1 && !c->health.has_src4)
+			c->health.has_src4 = 1;
+		else if (inet_pton(AF_INET6, t, c->health.src6) == 1 && !c->health.has_src6)
+			c->health.has_src6 = 1;
+		else
+			jdoc_err(&L->d, L->err, a, json_is_string(a) ?
+				 "not an IPv4 or IPv6 address, or a second one of its family" :
+				 "a source address must be a string");
+	}
+}
+
 static void
 load_options(struct cload *L, const json_t *root)
 {
 	static const char *const latency_keys[] = { "max_age", "max_entries", "ewma_weight", NULL };
 	static const char *const rrl_keys[] = { "responses_per_second", "slip", "ipv4_prefix", "ipv6_prefix", NULL };
 	static const char *const lim_keys[] = { "udp_payload", "tcp_clients", "tcp_clients_per_address", "tcp_idle", NULL };
-	static const char *const hea_keys[] = { "state_max_age", NULL };
+	static const char *const hea_keys[] = { "state_max_age", "source", NULL };
 	static const char *const log_keys[] = { "level", "queries", "syslog", NULL };
 	struct dnsd_conf *c = L->c;
 	const struct jdoc *d = &L->d;
@@ -300,6 +328,8 @@ load_options(struct cload *L, const json_t *root)
 	if (o != NULL)
 		jdoc_check_keys(d, L->err, o, "health", hea_keys);
 	c->health.state_max_age = jdoc_num(d, L->err, o ? o : empty, "state_max_age", 0, 86400 * 365, 600);
+	if (o != NULL)
+		load_source(L, o);
 
 	o = jdoc_get(d, L->err, root, "log", JSON_OBJECT, 0);
 	snprintf(c->log.level, sizeof(c->log.level), "info");
@@ -573,7 +603,7 @@ load_root(struct cload *L)
 		"listen", "workers", "zones", "geoip", "identity", "hide_version", "hide_identity",
 		"control", "diagnostics",
 		"state_file", "regions", "checks", "pins", "networks", "latency", "rrl",
-		"limits", "health", "log", "user", "tsig", NULL };
+		"limits", "health", "log", "user", "tsig", "cluster", NULL };
 	struct dnsd_conf *c = L->c;
 	json_t *root = L->d.root, *v;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -603,6 +633,8 @@ load_root(struct cload *L)
 	load_geoip(L, root);
 	if ((v = json_object_get(root, "tsig")) != NULL)
 		conf_tsig_load(c, &L->d, L->err, v);
+	if ((v = json_object_get(root, "cluster")) != NULL)
+		conf_cluster_load(c, &L->d, L->err, v);
 }
 
 struct dnsd_conf *
@@ -648,6 +680,7 @@ conf_free(struct dnsd_conf *c)
 	if (c->tsig != NULL)
 		explicit_bzero(c->tsig, c->ntsig * sizeof(*c->tsig));	/* secrets */
 	free(c->tsig);
+	free(c->cluster);
 	free(c->geoip);
 	free(c->state_file);
 	free(c->file);

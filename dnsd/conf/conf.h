@@ -73,6 +73,20 @@ struct conf_tsig_key {
 	size_t secret_len;
 };
 
+/* "cluster" (docs/cluster.md): the etcd members to talk to, this node's
+ * name, the key prefix all nodes share, the quorum rule and the lease. */
+#define CONF_CLUSTER_MAX_ETCD 16
+enum conf_quorum { CONF_QUORUM_MAJORITY, CONF_QUORUM_ANY, CONF_QUORUM_ALL };
+
+struct conf_cluster {
+	size_t netcd;
+	struct { char host[256]; int port; char text[300]; } etcd[CONF_CLUSTER_MAX_ETCD];
+	char node[64];			/* [A-Za-z0-9_.-]+ */
+	char prefix[200];		/* ends with '/' */
+	enum conf_quorum quorum;
+	int lease;			/* seconds, 2..3600 */
+};
+
 struct dnsd_conf {
 	char *file, *dir;
 	size_t nlisten;
@@ -91,7 +105,14 @@ struct dnsd_conf {
 	struct { double max_age, ewma_weight; long max_entries; } latency;
 	struct { unsigned responses_per_second, slip, ipv4_prefix, ipv6_prefix; } rrl;
 	struct { unsigned udp_payload, tcp_clients, tcp_clients_per_address, tcp_idle; } limits;
-	struct { double state_max_age; } health;
+	struct {
+		double state_max_age;
+		/* "source": where checks are sent from, at most one address
+		 * per family (has_src4/has_src6); docs/cluster.md §2 */
+		int has_src4, has_src6;
+		uint8_t src4[4], src6[16];
+	} health;
+	struct conf_cluster *cluster;	/* NULL without "cluster" */
 	struct { char level[16]; int queries, syslog; } log;
 	char user[64];
 	size_t nregions;		/* index i is geo region i */

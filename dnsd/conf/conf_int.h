@@ -13,4 +13,8 @@
  * object.  Problems go to err at the offending value. */
 void conf_tsig_load(struct dnsd_conf *c, const struct jdoc *d, struct dnsd_err *err, const json_t *v);
 
+/* Loads the "cluster" member v into a new c->cluster (docs/cluster.md §2).
+ * Problems go to err at the offending value. */
+void conf_cluster_load(struct dnsd_conf *c, const struct jdoc *d, struct dnsd_err *err, const json_t *v);
+
 #endif

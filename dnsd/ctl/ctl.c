@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include <urcu.h>
 
+#include "dnsd/cluster/cluster.h"
 #include "dnsd/conf/conf.h"
 #include "dnsd/ctl/ctl.h"
 #include "dnsd/ctl/ctl_page.h"
@@ -36,6 +37,7 @@
 struct ctl {
 	struct ctl_init in;
 	struct evhttp *http;
+	struct cluster *cluster;	/* NULL without "cluster" */
 };
 
 /* --- pure pieces ---------------------------------------------------------- */
@@ -139,15 +141,34 @@ rtt_ms(double seconds)
 	return (double)(long long)(seconds * 1e6 + 0.5) / 1000.0;
 }
 
+/* With a cluster: how many checkers see it down, and who forced it. */
+static void
+cluster_fields(json_t *o, struct cluster *cl, struct health *h, int region, const char *name, uint32_t slot)
+{
+	uint32_t c = region ? 0 : health_words_checkers(health_words_get(h), slot);
+	const char *by;
+	time_t when;
+
+	if (cl == NULL || o == NULL)
+		return;
+	if (c != 0)
+		json_object_set_new(o, "checkers", json_sprintf("%u/%u", HEALTH_CHECKERS_DOWN(c), HEALTH_CHECKERS_N(c)));
+	if ((by = cluster_forced_by(cl, region, name, &when)) != NULL) {
+		json_object_set_new(o, "forced_by", json_string(by));
+		json_object_set_new(o, "forced_at", json_integer(when));
+	}
+}
+
 static json_t *
-endpoint_json(struct health *h, const struct conf_endpoint *ce, uint32_t slot)
+endpoint_json(struct health *h, struct cluster *cl, const struct conf_endpoint *ce, uint32_t slot)
 {
 	struct health_endpoint_info in;
 	uint32_t w = health_endpoint_word(h, slot);
+	json_t *o;
 
 	if (health_endpoint_info(h, slot, &in) < 0)
 		return json_pack("{s:s}", "address", ce->text);
-	return json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:I,s:I}",
+	o = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:I,s:I}",
 			 "address", ce->text,
 			 "state", health_state_name(health_word_effective(w)),
 			 "check", in.has_check ? health_state_name(in.state) : "none",
@@ -158,6 +179,8 @@ endpoint_json(struct health *h, const struct conf_endpoint *ce, uint32_t slot)
 			 "last_check", in.last_check ? json_integer(in.last_check) : json_null(),
 			 "checks_ok", (json_int_t)in.checks_ok,
 			 "checks_failed", (json_int_t)in.checks_failed);
+	cluster_fields(o, cl, h, 0, ce->text, slot);
+	return o;
 }
 
 static const char *
@@ -169,21 +192,23 @@ family_state(const struct snap *s, size_t r, uint32_t w, int fam)
 }
 
 static json_t *
-region_json(const struct snap *s, struct health *h, size_t r)
+region_json(const struct snap *s, struct health *h, struct cluster *cl, size_t r)
 {
 	const struct conf_region *cr = &s->conf->regions[r];
 	uint32_t w = health_region_word(h, s->region_slot[r]);
-	json_t *eps = json_array();
+	json_t *eps = json_array(), *o;
 
 	for (size_t e = 0; e < cr->nendpoints; e++)
-		json_array_append_new(eps, endpoint_json(h, &cr->endpoints[e], s->ep_slot[r][e]));
-	return json_pack("{s:s,s:s,s:s,s:s,s:o,s:o}",
+		json_array_append_new(eps, endpoint_json(h, cl, &cr->endpoints[e], s->ep_slot[r][e]));
+	o = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o}",
 			 "name", cr->name,
 			 "a", family_state(s, r, w, GEO_FAM_A),
 			 "aaaa", family_state(s, r, w, GEO_FAM_AAAA),
 			 "forced", health_force_name(HEALTH_WORD_FORCE(w)),
 			 "check", cr->check >= 0 ? json_string(s->conf->checks[cr->check].name) : json_null(),
 			 "endpoints", eps);
+	cluster_fields(o, cl, h, 1, cr->name, 0);
+	return o;
 }
 
 static void
@@ -195,10 +220,12 @@ get_health(struct ctl *c, struct evhttp_request *req)
 	rcu_read_lock();
 	s = publish_snap_get();
 	for (size_t r = 0; s != NULL && r < s->conf->nregions; r++)
-		json_array_append_new(regions, region_json(s, c->in.health, r));
+		json_array_append_new(regions, region_json(s, c->in.health, c->cluster, r));
 	body = json_pack("{s:b,s:I,s:o}", "ready", health_ready(c->in.health),
 			 "generation", (json_int_t)(s ? s->generation : 0), "regions", regions);
 	rcu_read_unlock();
+	if (c->cluster != NULL && body != NULL)
+		json_object_set_new(body, "cluster", cluster_json(c->cluster));
 	reply_json(req, HTTP_OK, "OK", body);
 }
 
@@ -261,8 +288,60 @@ body_of(struct evhttp_request *req, size_t *len)
 	return *len ? (const char *)evbuffer_pullup(in, -1) : "";
 }
 
+/* A forced state written through etcd: the reply waits for etcd's. */
+struct pending_force {
+	struct evhttp_request *req;
+	int region;
+	char name[256];
+	enum health_force f;
+};
+
 static void
-post_state(struct evhttp_request *req, struct health *h, int region, const char *name)
+on_cluster_forced(void *arg, int rc)
+{
+	struct pending_force *p = arg;
+
+	if (rc < 0)
+		reply_error(p->req, 503, "Service Unavailable",
+			    "etcd did not take the forced state: nothing changed on any node; try again");
+	else
+		reply_json(p->req, HTTP_OK, "OK", json_pack("{s:s,s:s,s:s,s:s}", "result", "ok",
+							   p->region ? "region" : "endpoint", p->name, "forced",
+							   health_force_name(p->f), "shared", "etcd"));
+	free(p);
+}
+
+static void
+post_state_cluster(struct evhttp_request *req, struct cluster *cl, int region, const char *name, enum health_force f)
+{
+	struct pending_force *p = calloc(1, sizeof(*p));
+	char why[256];
+	int rc;
+
+	if (p == NULL) {
+		reply_error(req, HTTP_INTERNAL, "Internal Server Error", "out of memory");
+		return;
+	}
+	*p = (struct pending_force){ .req = req, .region = region, .f = f };
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	if ((rc = cluster_force(cl, region, name, f, on_cluster_forced, p)) == 0)
+		return;
+	free(p);
+	if (rc == -ENOENT) {
+		snprintf(why, sizeof(why), "unknown %s \"%.128s\"", region ? "region" : "endpoint", name);
+		reply_error(req, HTTP_NOTFOUND, "Not Found", why);
+	} else if (rc == -EAGAIN) {
+		/* applied here only, it would split the nameservers' answers */
+		reply_error(req, 503, "Service Unavailable",
+			    "etcd is unreachable: forced states are shared by every node and cannot be set now; "
+			    "nothing changed");
+	} else {
+		reply_error(req, HTTP_INTERNAL, "Internal Server Error", strerror(-rc));
+	}
+}
+
+static void
+post_state(struct evhttp_request *req, struct health *h, struct cluster *cl, int region, const char *name)
 {
 	enum health_force f;
 	char why[256];
@@ -272,6 +351,10 @@ post_state(struct evhttp_request *req, struct health *h, int region, const char 
 
 	if (ctl_parse_state(body, len, &f, why, sizeof(why)) < 0) {
 		reply_error(req, HTTP_BADREQUEST, "Bad Request", why);
+		return;
+	}
+	if (cl != NULL) {
+		post_state_cluster(req, cl, region, name, f);
 		return;
 	}
 	rc = region ? health_force_region(h, name, f) : health_force_endpoint(h, name, f);
@@ -293,7 +376,7 @@ post_state(struct evhttp_request *req, struct health *h, int region, const char 
 }
 
 static void
-post_latency(struct evhttp_request *req)
+post_latency(struct evhttp_request *req, struct cluster *cl)
 {
 	size_t len;
 	const char *body = body_of(req, &len);
@@ -307,6 +390,8 @@ post_latency(struct evhttp_request *req)
 	s = publish_snap_get();
 	rcu_read_unlock();
 	status = reports_post(body, len, s, &reply);
+	if (status == 200 && cl != NULL)
+		cluster_latency(cl, body, len);
 
 	reply_json(req, status, status == 200 ? "OK" : status == 400 ? "Bad Request" : "Internal Server Error", reply);
 }
@@ -380,7 +465,7 @@ want_method(struct evhttp_request *req, enum evhttp_cmd_type want)
  * RTT to every region; the open GETs (/v1/health, /metrics) tell only
  * what the server itself sees. */
 static void
-route_latency(struct evhttp_request *req)
+route_latency(struct evhttp_request *req, struct cluster *cl)
 {
 	switch (evhttp_request_get_command(req)) {
 	case EVHTTP_REQ_GET:
@@ -389,7 +474,7 @@ route_latency(struct evhttp_request *req)
 		break;
 	case EVHTTP_REQ_POST:
 		if (authorized(req))
-			post_latency(req);
+			post_latency(req, cl);
 		break;
 	default:
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET, POST");
@@ -409,7 +494,7 @@ route_post(struct ctl *c, struct evhttp_request *req, const char *path)
 	} else if ((region = match_state_path(path, "/v1/regions/", name, sizeof(name))) ||
 		   match_state_path(path, "/v1/endpoints/", name, sizeof(name))) {
 		if (want_method(req, EVHTTP_REQ_POST) && authorized(req))
-			post_state(req, c->in.health, region, name);
+			post_state(req, c->in.health, c->cluster, region, name);
 	} else {
 		reply_error(req, HTTP_NOTFOUND, "Not Found", "no such resource");
 	}
@@ -434,7 +519,7 @@ on_request(struct evhttp_request *req, void *arg)
 		if (want_method(req, EVHTTP_REQ_GET))
 			get_metrics(c, req);
 	} else if (strcmp(path, "/v1/latency") == 0) {
-		route_latency(req);
+		route_latency(req, c->cluster);
 	} else if (ctl_page_route(req, path, c->in.health)) {
 		/* GET / and /v1/map.svg: read-only, no token (ctl_page.c) */
 	} else {
@@ -515,4 +600,10 @@ ctl_free(struct ctl *c)
 		evhttp_free(c->http);
 	ctl_page_free();
 	free(c);
+}
+
+void
+ctl_set_cluster(struct ctl *c, struct cluster *cl)
+{
+	c->cluster = cl;
 }

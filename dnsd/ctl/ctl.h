@@ -33,6 +33,13 @@ struct ctl *ctl_new(const struct ctl_init *in, struct dnsd_err *err);
 /* Closes the listener and any open connection.  Accepts NULL. */
 void ctl_free(struct ctl *c);
 
+struct cluster;
+/* With a cluster (docs/cluster.md), forced states go to etcd and are
+ * refused (503) while it is unreachable, latency reports are shared, and
+ * GET /v1/health shows the cluster.  cl is borrowed; set it to NULL
+ * before freeing it. */
+void ctl_set_cluster(struct ctl *c, struct cluster *cl);
+
 /* Asks the server whose control API listens on listen ("ADDR:PORT") to
  * reload, with the bearer token, and writes its JSON reply to out.  0 when
  * it answered 200; -EINVAL when it refused the new files (422, or 401/403

@@ -40,6 +40,11 @@ struct health_ep {
 	size_t order, norder;	/* position among checked endpoints, for phases */
 	/* state: under mu */
 	struct health_sm sm;
+	/* the cluster's verdict (docs/cluster.md §4): replaces sm.state in
+	 * the word while shared is set */
+	int shared;
+	enum health_state shared_state;
+	unsigned ndown, nchk;
 	enum health_force force;
 	double rtt;
 	char error[64];
@@ -72,6 +77,10 @@ struct health {
 	struct health_region region[HEALTH_MAX_REGIONS];
 	char *state_file;
 	double state_max_age;
+	int has_src4, has_src6;	/* health.source, one per family */
+	uint8_t src4[4], src6[16];
+	void (*listener)(void *);	/* health_set_listener; checker thread */
+	void *listener_arg;
 	int applied;		/* health_apply_conf ran once: the state file is read */
 
 	pthread_t thread;
@@ -178,6 +187,11 @@ publish_ep(struct health *h, uint32_t slot)
 {
 	const struct health_ep *e = &h->ep[slot];
 	enum health_state st = e->has_check ? e->sm.state : HEALTH_UP;
+
+	if (e->has_check && e->shared)
+		st = e->shared_state;
+	atomic_store_explicit(&h->words.ep_checkers[slot], e->has_check && e->shared ?
+			      HEALTH_CHECKERS_MAKE(e->ndown, e->nchk) : 0, memory_order_relaxed);
 
 	atomic_store_explicit(&h->words.ep_word[slot], (uint32_t)st | (uint32_t)e->force << 2,
 			      memory_order_relaxed);
@@ -600,6 +614,10 @@ apply_locked(struct health *h, const struct dnsd_conf *c, uint32_t **ep_slot, ui
 	free(h->state_file);
 	h->state_file = c->state_file ? strdup(c->state_file) : NULL;
 	h->state_max_age = c->health.state_max_age;
+	h->has_src4 = c->health.has_src4;
+	h->has_src6 = c->health.has_src6;
+	memcpy(h->src4, c->health.src4, 4);
+	memcpy(h->src6, c->health.src6, 16);
 	if (!h->applied)
 		read_state_file(h, rwas, ewas);
 	h->applied = 1;
@@ -695,9 +713,13 @@ static void
 record_result(struct health *h, uint32_t slot, int ok, double rtt, const char *error)
 {
 	struct health_ep *e = &h->ep[slot];
+	void (*listener)(void *);
+	void *larg;
 	int changed;
 
 	pthread_mutex_lock(&h->mu);
+	listener = h->listener;
+	larg = h->listener_arg;
 	e->last_check = time(NULL);
 	if (ok) {
 		e->n_ok++;
@@ -715,6 +737,10 @@ record_result(struct health *h, uint32_t slot, int ok, double rtt, const char *e
 		publish_regions_of(h, slot);
 		log_change(e, ok);
 	}
+	/* under mu, so health_set_listener(NULL) returns only once no call
+	 * can still be under way */
+	if (changed && listener != NULL)
+		listener(larg);
 	check_ready(h);
 	pthread_mutex_unlock(&h->mu);
 	if (changed)
@@ -748,9 +774,16 @@ on_probe_done(void *arg, int ok, double rtt, const char *error)
 }
 
 static void
-target_of(const struct health_ep *e, struct health_target *t)
+target_of(const struct health *h, const struct health_ep *e, struct health_target *t)
 {
 	memset(t, 0, sizeof(*t));
+	if (e->family == 4 && h->has_src4) {
+		t->has_src = 1;
+		memcpy(t->src, h->src4, 4);
+	} else if (e->family == 6 && h->has_src6) {
+		t->has_src = 1;
+		memcpy(t->src, h->src6, 16);
+	}
 	t->type = e->check.type;
 	t->family = e->family;
 	memcpy(t->addr, e->addr, 16);
@@ -798,7 +831,7 @@ on_due(evutil_socket_t fd, short what, void *arg)
 		record_result(h, a->slot, 0, 0, "timeout");
 	}
 	pthread_mutex_lock(&h->mu);
-	target_of(e, &t);
+	target_of(h, e, &t);
 	e->t_sched = next_due(e, now);
 	e->probe = health_check_start(h->base, t.type == CONF_CHECK_HTTPS ?
 				  (t.verify ? h->ssl_verify : h->ssl_noverify) : NULL,
@@ -1244,3 +1277,127 @@ health_endpoint_info(struct health *h, uint32_t slot, struct health_endpoint_inf
 }
 
 
+
+/* --- the cluster's side (docs/cluster.md §4) ------------------------------- */
+
+void
+health_set_listener(struct health *h, void (*fn)(void *arg), void *arg)
+{
+	pthread_mutex_lock(&h->mu);
+	h->listener = fn;
+	h->listener_arg = arg;
+	pthread_mutex_unlock(&h->mu);
+}
+
+size_t
+health_verdicts(struct health *h, struct health_verdict *out, size_t cap)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&h->mu);
+	for (uint32_t i = 0; i < HEALTH_MAX_ENDPOINTS && n < cap; i++) {
+		const struct health_ep *e = &h->ep[i];
+		if (!e->active || !e->has_check)
+			continue;
+		out[n].slot = i;
+		snprintf(out[n].address, sizeof(out->address), "%s", e->text);
+		out[n].state = e->sm.state;
+		out[n].rtt = e->rtt;
+		out[n].last_change = e->last_change;
+		n++;
+	}
+	pthread_mutex_unlock(&h->mu);
+	return n;
+}
+
+int
+health_set_shared(struct health *h, uint32_t slot, int shared, enum health_state st, unsigned ndown, unsigned n)
+{
+	struct health_ep *e;
+	int changed;
+
+	if (slot >= HEALTH_MAX_ENDPOINTS)
+		return -ENOENT;
+	e = &h->ep[slot];
+	pthread_mutex_lock(&h->mu);
+	if (!e->active || !e->has_check) {
+		pthread_mutex_unlock(&h->mu);
+		return -ENOENT;
+	}
+	changed = e->shared != shared || (shared && e->shared_state != st);
+	if (changed || e->ndown != ndown || e->nchk != n) {
+		e->shared = shared;
+		e->shared_state = st;
+		e->ndown = ndown;
+		e->nchk = n;
+		publish_ep(h, slot);
+		if (changed)
+			publish_regions_of(h, slot);
+	}
+	pthread_mutex_unlock(&h->mu);
+	return changed;
+}
+
+int
+health_force_get(struct health *h, int region, const char *name)
+{
+	long s;
+	int f;
+
+	pthread_mutex_lock(&h->mu);
+	s = active_slot(h, region ? HEALTH_SAVED_REGION : HEALTH_SAVED_ENDPOINT, name);
+	f = s < 0 ? -ENOENT : region ? (int)h->region[s].force : (int)h->ep[s].force;
+	pthread_mutex_unlock(&h->mu);
+	return f;
+}
+
+size_t
+health_forced_names(struct health *h, int region, char (*names)[64], size_t cap)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&h->mu);
+	if (region) {
+		for (uint32_t i = 0; i < HEALTH_MAX_REGIONS && n < cap; i++)
+			if (h->region[i].active)
+				snprintf(names[n++], 64, "%s", h->region[i].name);
+	} else {
+		for (uint32_t i = 0; i < HEALTH_MAX_ENDPOINTS && n < cap; i++)
+			if (h->ep[i].active)
+				snprintf(names[n++], 64, "%s", h->ep[i].text);
+	}
+	pthread_mutex_unlock(&h->mu);
+	return n;
+}
+
+void
+health_set_cluster(struct health *h, const char *node, enum health_cluster_link link)
+{
+	if (node != NULL)
+		snprintf(h->words.cluster_node, sizeof(h->words.cluster_node), "%s", node);
+	atomic_store_explicit(&h->words.cluster_link, (uint32_t)link, memory_order_relaxed);
+}
+
+int
+health_set_forced_by(struct health *h, int region, const char *name, const char *node)
+{
+	struct health_words *w = &h->words;
+	uint32_t idx = 0, n;
+	long s;
+
+	pthread_mutex_lock(&h->mu);
+	s = active_slot(h, region ? HEALTH_SAVED_REGION : HEALTH_SAVED_ENDPOINT, name);
+	n = atomic_load_explicit(&w->nnode_names, memory_order_relaxed);
+	for (uint32_t i = 0; node != NULL && i < n && idx == 0; i++)
+		if (strcmp(w->node_names[i], node) == 0)
+			idx = i + 1;
+	if (node != NULL && idx == 0 && n < HEALTH_MAX_NODES) {
+		snprintf(w->node_names[n], sizeof(w->node_names[n]), "%s", node);
+		atomic_store_explicit(&w->nnode_names, n + 1, memory_order_release);
+		idx = n + 1;
+	}
+	if (s >= 0)
+		atomic_store_explicit(region ? &w->region_forced_by[s] : &w->ep_forced_by[s], idx, memory_order_release);
+	pthread_mutex_unlock(&h->mu);
+	return s < 0 ? -ENOENT : 0;
+}

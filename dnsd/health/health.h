@@ -84,6 +84,43 @@ struct health_endpoint_info {
  * never from a worker).  0, or -ENOENT for a slot never assigned. */
 int health_endpoint_info(struct health *h, uint32_t slot, struct health_endpoint_info *out);
 
+/* --- for the cluster (docs/cluster.md §4) ----------------------------------
+ *
+ * health_set_listener: fn(arg) runs on the checker thread after each
+ * change of a local verdict (it must only hand over, e.g. event_active()).
+ *
+ * health_verdicts: this node's own verdict of every checked endpoint of
+ * the config applied last, up to cap; returns how many.
+ *
+ * health_set_shared: the state the cluster's quorum gives slot's endpoint
+ * (shared 0: back to the local verdict), and the count shown as
+ * checkers=ndown/n.  1 when the effective state changed, 0 when not,
+ * -ENOENT for a slot that is not an active checked endpoint.
+ *
+ * health_force_get: the forced state of an active region or endpoint, or
+ * -ENOENT.  health_forced_names: the active regions' names (region 1) or
+ * endpoints' addresses (0), up to cap.
+ *
+ * health_set_cluster: this node's name (NULL: unchanged; only before the
+ * workers start) and whether etcd is reachable, for health.dnsd.
+ * All on the main thread. */
+struct health_verdict {
+	uint32_t slot;
+	char address[64];
+	enum health_state state;
+	double rtt;		/* seconds, < 0 none */
+	time_t last_change;
+};
+void health_set_listener(struct health *h, void (*fn)(void *arg), void *arg);
+size_t health_verdicts(struct health *h, struct health_verdict *out, size_t cap);
+int health_set_shared(struct health *h, uint32_t slot, int shared, enum health_state st, unsigned ndown, unsigned n);
+int health_force_get(struct health *h, int region, const char *name);
+size_t health_forced_names(struct health *h, int region, char (*names)[64], size_t cap);
+void health_set_cluster(struct health *h, const char *node, enum health_cluster_link link);
+/* Who forced the state of an active region or endpoint (NULL: nobody
+ * known), for health.dnsd.  0 or -ENOENT. */
+int health_set_forced_by(struct health *h, int region, const char *name, const char *node);
+
 
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -274,17 +275,53 @@ new_ssl(SSL_CTX *ctx, const struct health_target *t)
 	return ssl;
 }
 
+/* With a source address (config "health.source"), a socket bound to it
+ * before the connect, so a multi-homed host checks from the address its
+ * backends expect; else -1 and libevent makes the socket.  -2 when the
+ * bind failed (the reason is in errno). */
+static evutil_socket_t
+source_socket(const struct health_target *t)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len;
+	evutil_socket_t fd;
+
+	if (!t->has_src)
+		return -1;
+	if (t->family == 4) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		s4->sin_family = AF_INET;
+		memcpy(&s4->sin_addr, t->src, 4);
+		len = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		s6->sin6_family = AF_INET6;
+		memcpy(&s6->sin6_addr, t->src, 16);
+		len = sizeof(*s6);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -2;
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -2;
+	}
+	return fd;
+}
+
 static struct bufferevent *
-new_bev(struct event_base *base, SSL_CTX *ctx, const struct health_target *t)
+new_bev(struct event_base *base, SSL_CTX *ctx, const struct health_target *t, evutil_socket_t fd)
 {
 	SSL *ssl;
 	struct bufferevent *bev;
 
 	if (t->type != CONF_CHECK_HTTPS)
-		return bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+		return bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (ctx == NULL || (ssl = new_ssl(ctx, t)) == NULL)
 		return NULL;
-	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_CONNECTING,
+	bev = bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_CONNECTING,
 					     BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL)
 		SSL_free(ssl);
@@ -298,6 +335,7 @@ health_check_start(struct event_base *base, SSL_CTX *ctx, const struct health_ta
 	struct sockaddr_storage ss;
 	struct timeval tv;
 	socklen_t sslen;
+	evutil_socket_t fd;
 	char buf[64];
 
 	if (p == NULL)
@@ -306,8 +344,21 @@ health_check_start(struct event_base *base, SSL_CTX *ctx, const struct health_ta
 	p->cb = cb;
 	p->arg = arg;
 	clock_gettime(CLOCK_MONOTONIC, &p->start);
-	if ((p->timer = evtimer_new(base, on_timeout, p)) == NULL ||
-	    (p->bev = new_bev(base, ctx, t)) == NULL) {
+	if ((p->timer = evtimer_new(base, on_timeout, p)) == NULL) {
+		health_check_cancel(p);
+		return NULL;
+	}
+	if ((fd = source_socket(t)) == -2) {
+		/* the source address is gone (or never was here): a failed check */
+		snprintf(p->early, sizeof(p->early), "source %s", socket_reason(errno, buf, sizeof(buf)));
+		tv.tv_sec = 0;
+		tv.tv_usec = 0;
+		evtimer_add(p->timer, &tv);
+		return p;
+	}
+	if ((p->bev = new_bev(base, ctx, t, fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
 		health_check_cancel(p);
 		return NULL;
 	}

@@ -68,6 +68,8 @@ struct health_target {
 	int port, expect, verify;
 	double timeout;		/* seconds */
 	char path[256], host[256];
+	int has_src;		/* bind to src (same family) before connecting */
+	uint8_t src[16];
 };
 
 struct health_check;

@@ -474,6 +474,64 @@ teardown(void **state)
 	return tmp_remove();
 }
 
+/* With a cluster, the quorum's state replaces the local verdict in the
+ * word workers read (docs/cluster.md §4), regions follow it, and the
+ * local verdict stays what this node publishes. */
+static void
+test_shared_verdict_replaces_local(void **state)
+{
+	struct dnsd_conf *c;
+	struct health *h = health_new();
+	struct health_verdict v[8];
+	const struct health_words *w;
+	struct slots s;
+	uint32_t eu4;
+	size_t n;
+
+	(void)state;
+	unlink(tmp_path("state.json"));
+	c = load_conf(regions_v1);
+	apply(h, c, &s);
+	w = health_words_get(h);
+	eu4 = s.ep[1][0];	/* 198.51.100.10 */
+	assert_int_equal(health_set_verdict(h, "198.51.100.10", HEALTH_UP), 0);
+	assert_int_equal(HEALTH_WORD_FAM(health_region_word(h, s.region[1]), GEO_FAM_A), HEALTH_UP);
+	assert_int_equal(health_words_checkers(w, eu4), 0);	/* no cluster: no count */
+
+	assert_int_equal(health_set_shared(h, eu4, 1, HEALTH_DOWN, 2, 3), 1);
+	assert_int_equal(HEALTH_WORD_STATE(health_endpoint_word(h, eu4)), HEALTH_DOWN);
+	assert_int_equal(HEALTH_WORD_FAM(health_region_word(h, s.region[1]), GEO_FAM_A), HEALTH_DOWN);
+	assert_int_equal(HEALTH_CHECKERS_DOWN(health_words_checkers(w, eu4)), 2);
+	assert_int_equal(HEALTH_CHECKERS_N(health_words_checkers(w, eu4)), 3);
+	assert_int_equal(health_set_shared(h, eu4, 1, HEALTH_DOWN, 2, 3), 0);	/* no change */
+
+	n = health_verdicts(h, v, 8);
+	assert_int_equal(n, 4);	/* the checked endpoints, not the static one */
+	for (size_t i = 0; i < n; i++)
+		if (v[i].slot == eu4)
+			assert_int_equal(v[i].state, HEALTH_UP);	/* what this node saw */
+
+	assert_int_equal(health_set_shared(h, eu4, 0, HEALTH_UNKNOWN, 0, 0), 1);
+	assert_int_equal(HEALTH_WORD_STATE(health_endpoint_word(h, eu4)), HEALTH_UP);
+	assert_int_equal(health_words_checkers(w, eu4), 0);
+	assert_int_equal(health_set_shared(h, s.ep[2][0], 1, HEALTH_DOWN, 1, 1), -ENOENT);	/* no check */
+
+	/* who forced a state, for health.dnsd. */
+	assert_null(health_words_forced_by(w, 1, s.region[1]));
+	assert_int_equal(health_set_forced_by(h, 1, "eu", "ns1"), 0);
+	assert_string_equal(health_words_forced_by(w, 1, s.region[1]), "ns1");
+	assert_int_equal(health_set_forced_by(h, 0, "2001:db8:0::10", "ns2"), 0);
+	assert_string_equal(health_words_forced_by(w, 0, s.ep[1][1]), "ns2");
+	assert_int_equal(health_set_forced_by(h, 1, "eu", NULL), 0);
+	assert_null(health_words_forced_by(w, 1, s.region[1]));
+	assert_int_equal(health_set_forced_by(h, 1, "nowhere", "ns1"), -ENOENT);
+	assert_int_equal(health_force_get(h, 1, "eu"), HEALTH_AUTO);
+	assert_int_equal(health_force_get(h, 1, "nowhere"), -ENOENT);
+
+	health_free(h);
+	conf_free(c);
+}
+
 int
 main(void)
 {
@@ -489,6 +547,7 @@ main(void)
 		cmocka_unit_test(test_probe_host_header),
 		cmocka_unit_test(test_apply_restore_force),
 		cmocka_unit_test(test_force_not_saved_is_refused),
+		cmocka_unit_test(test_shared_verdict_replaces_local),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
