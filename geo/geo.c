@@ -27,10 +27,10 @@ geo_model_free(struct geo_model *m)
 {
 	if (m == NULL)
 		return;
-	geo_geoip_close(m);
+	geo_georecs_fini(&m->recs);
 	for (int f = 0; f < 2; f++) {
+		geo_flat_fini(&m->located[f]);
 		free(m->nets[f].v);
-		free(m->nets[f].keys);
 	}
 	free(m);
 }
@@ -210,50 +210,39 @@ nth_cmp(const void *pa, const void *pb)
 }
 
 /* Sorts t, drops every repeat (keeping the first added, as a refused
- * add would have), collecting its nth into dups, and builds the prefix
- * set over the rest: a set's runs hold each prefix once. */
-static int
+ * add would have), collecting its nth into dups; the located table is
+ * built over what is left (geo_model_relocate()). */
+static void
 nets_index(struct geo_nets *t, size_t *dups, size_t *ndups)
 {
-	struct geo_key *keys;
 	size_t w = 0;
 
-	memset(&t->set, 0, sizeof(t->set));
-	free(t->keys);
-	t->keys = NULL;
+	t->nindexed = 0;
 	if (t->n == 0)
-		return 0;
-	if ((keys = malloc(t->n * sizeof(*keys))) == NULL)
-		return -ENOMEM;
+		return;
 	qsort(t->v, t->n, sizeof(*t->v), net_cmp);
 	for (size_t i = 0; i < t->n; i++) {
-		struct geo_key k = geo_key_of(t->v[i].net.bytes);
-
-		if (w > 0 && t->v[i].net.prefix == t->v[w - 1].net.prefix && geo_key_cmp(k, keys[w - 1]) == 0) {
+		if (w > 0 && t->v[i].net.prefix == t->v[w - 1].net.prefix &&
+		    memcmp(t->v[i].net.bytes, t->v[w - 1].net.bytes, 16) == 0) {
 			dups[(*ndups)++] = t->v[i].nth;
 			continue;
 		}
-		t->v[w] = t->v[i];
-		keys[w] = k;
-		geo_prefix_set_add(&t->set, w, t->v[w].net.prefix);
-		w++;
+		t->v[w++] = t->v[i];
 	}
-	t->n = w;
-	t->keys = keys;
-	t->set.keys = keys;
-	return 0;
+	t->n = t->nindexed = w;
 }
 
 int
 geo_model_finish(struct geo_model *m, void (*dup)(void *arg, size_t nth), void *arg)
 {
 	size_t *dups, ndups = 0;
-	int rc = 0;
+	int rc;
 
 	if ((dups = malloc((m->nnets ? m->nnets : 1) * sizeof(*dups))) == NULL)
 		return -ENOMEM;
-	for (int f = 0; f < 2 && rc == 0; f++)
-		rc = nets_index(&m->nets[f], dups, &ndups);
+	for (int f = 0; f < 2; f++)
+		nets_index(&m->nets[f], dups, &ndups);
+	rc = geo_model_relocate(m, m->located);
 	if (rc == 0 && ndups > 0) {
 		qsort(dups, ndups, sizeof(*dups), nth_cmp);
 		for (size_t i = 0; i < ndups && dup != NULL; i++)

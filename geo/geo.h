@@ -96,7 +96,7 @@ struct geo_model;
 
 /* Model construction: load time only, not thread-safe. */
 struct geo_model *geo_model_new(void);
-void geo_model_free(struct geo_model *m);	/* accepts NULL; closes the GeoIP db */
+void geo_model_free(struct geo_model *m);	/* accepts NULL */
 
 /* Returns the new pin's index, -EEXIST for a duplicate name, -ENOSPC. */
 int geo_pin_add(struct geo_model *m, const char *name, enum geo_pin_mode mode);
@@ -110,12 +110,13 @@ int geo_region_add(struct geo_model *m, const char *name, double lat, double lon
  * found by geo_model_finish(). */
 int geo_network_add(struct geo_model *m, const struct geo_addr *net, const char *country, int region);
 /*
- * Ends construction: builds the networks overrides' longest-prefix index
- * (docs/routing.md §3, §8), which geo_locate() reads and which a query
+ * Ends construction: cuts the networks overrides into the address table
+ * (docs/routing.md §8, §11), which geo_locate() reads and which a query
  * cannot build, since it must not allocate.  Call it after the last
  * geo_network_add() and before the first geo_locate(); geo_locate() does
  * not see networks added since.  Calling it again (after more adds)
- * rebuilds the index.  O(n log n) in the networks.
+ * rebuilds the table.  O(n log n) in the networks, plus the GeoIP spans
+ * when a database is open.
  *
  * Returns 0, -ENOMEM (the model holds no overrides then), or -EEXIST when
  * a prefix was added more than once: then dup(arg, nth), when dup is not
@@ -124,11 +125,12 @@ int geo_network_add(struct geo_model *m, const struct geo_addr *net, const char 
  * prefix stays in the model and the repeats are dropped.
  */
 int geo_model_finish(struct geo_model *m, void (*dup)(void *arg, size_t nth), void *arg);
-/* Opens and verifies a MaxMind DB (City or Country layout).  On failure
+/* Opens and verifies a MaxMind DB (City or Country layout), flattens it
+ * into the address table (docs/routing.md §11) and closes it.  On failure
  * returns negative and writes a one-line reason into err: -ENOENT/-EIO
- * cannot open, -ENOMEM, -EINVAL a broken file or one whose records have
- * no country, continent or location.  The model keeps any database it had
- * until a new one passes. */
+ * cannot open, -ENOMEM, -EINVAL a broken file, a tree that loops past
+ * flattening, or one whose records have no country, continent or
+ * location.  The model keeps any database it had until a new one passes. */
 int geo_model_open_geoip(struct geo_model *m, const char *path, char *err, size_t errlen);
 
 /* Lookups by name: index or -1. */

@@ -73,7 +73,7 @@ struct geo_region {
 	int pin;
 };
 
-/* --- prefix sets: the networks overrides and the latency table --------- */
+/* --- prefix sets: the published latency table (docs/routing.md §11) ---- */
 
 /* An address as two host-order words, so that masking, comparing and
  * counting shared bits are a few word operations; IPv4 sits in the top
@@ -181,15 +181,112 @@ struct geo_net {
 	size_t nth;		/* successful geo_network_add() calls before this one */
 };
 
-/* The overrides of one family.  geo_model_finish() sorts v in set's order
- * and fills keys (keys[i] is v[i].net); geo_locate() reads only set, so
- * entries added since the last finish are not seen. */
+/* The overrides of one family.  geo_model_finish() sorts v (longest
+ * prefix first, then by address) and drops repeats; the located table
+ * (flat.c) is built over v[0..nindexed), so entries added since the last
+ * finish are not seen. */
 struct geo_nets {
 	struct geo_net *v;
 	size_t n, cap;
-	struct geo_key *keys;
-	struct geo_prefix_set set;
+	size_t nindexed;
 };
+
+/* --- the address table of the query path (flat.c, docs/routing.md §11) --- */
+
+#define GEO_NONE UINT32_MAX
+/* MaxMind DB: data pointers start 16 bytes past the end of the tree. */
+#define GEO_MMDB_SEPARATOR 16
+
+/* A span's GeoIP record, 24 bits: an index into recs.v or one of these. */
+#define GEO_REC_NONE 0xffffffu		/* GeoIP places nobody there */
+#define GEO_REC_ALIAS 0xfffffeu		/* IPv6: see struct geo_span */
+#define GEO_REC_GAP 0xfffffdu		/* see struct geo_span */
+#define GEO_REC_MAX 0xfffffcu		/* the most records a database may have */
+
+/*
+ * What every address of one span gets, in 8 bytes: rg is the GeoIP
+ * record << 8 | its netmask in the family; cell, in the located layer,
+ * indexes the overrides' answer (struct geo_cell), and is 0 in a GeoIP
+ * layer.  A GEO_REC_ALIAS span of the IPv6 layer stands for the tree's
+ * IPv4 subtree met again (MaxMind aliases ::ffff:0:0/96 and 2002::/16 to
+ * it): record and netmask are the IPv4 layer's for the 32 address bits
+ * from bit d, the netmask counted from d, where d is the netmask field.
+ * A GEO_REC_GAP span places nobody, and its netmask for an address a is
+ * one more than the most leading bits a shares with the address before
+ * the span or the first one after it (geo_flat_gap_mask(),
+ * docs/routing.md §11).
+ */
+struct geo_span {
+	uint32_t rg;
+	uint32_t cell;
+};
+
+static inline struct geo_span
+geo_span_make(uint32_t rec, unsigned gmask, uint32_t cell)
+{
+	return (struct geo_span){rec << 8 | gmask, cell};
+}
+
+static inline uint32_t
+geo_span_rec(struct geo_span s)
+{
+	return s.rg >> 8;
+}
+
+static inline unsigned
+geo_span_gmask(struct geo_span s)
+{
+	return s.rg & 0xff;
+}
+
+/* The overrides' answer for a cell of the located layer: the longest
+ * override holding it (nets[f].v index, GEO_NONE) and the overrides'
+ * scope there (docs/routing.md §8). */
+struct geo_cell {
+	uint32_t net;
+	uint32_t nscope;
+};
+
+/*
+ * One family's address space as sorted disjoint spans: span i holds the
+ * addresses from its start key up to the next one's start; the first
+ * starts at 0.  Keys are kept apart from the spans: 4 bytes for IPv4
+ * (k4); for IPv6 the first 64 bits (k6) and, for the few starts whose
+ * last 64 bits are not all zero, those bits in a side list (x6) sorted by
+ * span index.  dir, for large tables, narrows a search by the top 16
+ * bits.  cells is NULL when every span's cell is geo_cell_none.  Built
+ * on the loading thread, read-only afterwards.
+ */
+struct geo_flat {
+	int v6;
+	size_t n, cap;
+	uint32_t *k4;
+	uint64_t *k6;
+	uint32_t *x6i;		/* span indexes, ascending */
+	uint64_t *x6lo;		/* their starts' last 64 bits, never 0 */
+	size_t nx6, x6cap;
+	struct geo_span *v;
+	uint32_t *dir;		/* NULL, or 65,537 span indexes */
+	struct geo_cell *cells;
+	size_t ncells, cellcap;
+};
+
+extern const struct geo_cell geo_cell_none;
+extern const struct geo_span geo_span_none;
+
+void geo_flat_fini(struct geo_flat *f);
+/* Flattens db's search tree into layer[0] (IPv4) and layer[1] (IPv6):
+ * rec and gmask as libmaxminddb's lookup would give them, the rest none.
+ * 0, -ENOMEM, -E2BIG (a loop), -EINVAL. */
+int geo_flat_build_geoip(struct geo_flat layer[2], const MMDB_s *db, const struct geo_georecs *recs);
+/* The GeoIP answers (record and netmask) of src, the family's GeoIP
+ * layer or a located table built before (n 0 without a database), cut
+ * by the indexed overrides of t (at least one) into out.  0 or -ENOMEM. */
+int geo_flat_build_located(struct geo_flat *out, const struct geo_flat *src, const struct geo_nets *t, int v6);
+/* The GeoIP netmask of a GEO_REC_GAP span i of f for k. */
+unsigned geo_flat_gap_mask(const struct geo_flat *f, size_t i, struct geo_key k);
+/* The span holding k (f->n > 0).  No allocation, no lock. */
+size_t geo_flat_find(const struct geo_flat *f, struct geo_key k);
 
 struct geo_model {
 	struct geo_pin pins[GEO_MAX_PINS];
@@ -201,8 +298,10 @@ struct geo_model {
 	struct geo_nets nets[2];		/* [0] IPv4, [1] IPv6 */
 	size_t nnets;				/* geo_network_add() successes */
 	int has_geoip;
-	MMDB_s mmdb;
-	struct geo_georecs recs;		/* every data record of mmdb, decoded */
+	struct geo_georecs recs;		/* every data record of the database, decoded */
+	/* The address table, per family: the database flattened and cut by
+	 * the overrides; what geo_locate() reads (docs/routing.md §11). */
+	struct geo_flat located[2];
 };
 
 /* What one GeoIP data record says, before centroids fill the gaps. */
@@ -213,10 +312,12 @@ struct geo_rec {
 	double lat, lon;
 };
 
-/* geoip_table.c: load time only, except geo_georecs_get(), which workers call. */
+/* geoip_table.c: load time only.  geo_georecs_unindex() frees the offset
+ * index once the tree is flattened: queries read v by index. */
 int geo_georecs_add(struct geo_georecs *t, uint32_t offset, const struct geo_rec *r);
 int geo_georecs_index(struct geo_georecs *t);
 const struct geo_georec *geo_georecs_get(const struct geo_georecs *t, uint32_t offset);
+void geo_georecs_unindex(struct geo_georecs *t);
 void geo_georecs_fini(struct geo_georecs *t);
 void geo_place_from_rec(const struct geo_rec *r, struct geo_place *p);
 
@@ -254,8 +355,9 @@ int geo_addr_is_valid(const struct geo_addr *a);
 void geo_addr_truncate(struct geo_addr *a, unsigned prefix);
 
 /* geoip.c */
-void geo_geoip_close(struct geo_model *m);
-unsigned geo_geoip_locate(const struct geo_model *m, const struct geo_addr *client,
-		struct geo_location *out);
+/* Rebuilds m->located from the GeoIP answers of src (new GeoIP layers,
+ * or m->located itself) and the indexed overrides, and frees src and the
+ * table it replaces.  On -ENOMEM the model holds no overrides. */
+int geo_model_relocate(struct geo_model *m, struct geo_flat src[2]);
 
 #endif

@@ -1,83 +1,41 @@
 /*
- * geoip.c -- looking clients up in the MaxMind DB on workers: no
- * allocation, no lock.  libmaxminddb walks the read-only mapping for the
- * netmask and the record's offset; what the record says comes from the
- * table geoip_load.c decoded at load, so no data-section walk and no
- * MMDB_aget_value() per query.
+ * geoip.c -- (re)building the model's address table, the GeoIP answers
+ * of the flattened database (flat.c) cut by the `networks` overrides,
+ * whenever either changes.  The database file is closed by then: queries
+ * read only these arrays (docs/routing.md §11).  Loading thread only.
  */
-#include <netinet/in.h>
-#include <string.h>
-#include <sys/socket.h>
+#include <stdlib.h>
 
 #include "geo/geo_int.h"
 
-/* MaxMind DB places IPv4 at ::/96 of an IPv6 tree. */
-#define GEOIP_V4_IN_V6 96
-
-void
-geo_geoip_close(struct geo_model *m)
+/* Without memory for the cut the overrides are dropped: the located
+ * table is then the source itself, whose cell indexes lose their cells. */
+int
+geo_model_relocate(struct geo_model *m, struct geo_flat src[2])
 {
-	if (m->has_geoip)
-		MMDB_close(&m->mmdb);
-	m->has_geoip = 0;
-	geo_georecs_fini(&m->recs);
-}
+	struct geo_flat out[2] = {{.v6 = 0}, {.v6 = 1}};
+	int rc = 0;
 
-/* Only what MMDB_lookup_sockaddr() reads: the family and the address. */
-union geoip_sockaddr {
-	struct sockaddr sa;
-	struct sockaddr_in sin;
-	struct sockaddr_in6 sin6;
-};
-
-static void
-addr_to_sockaddr(const struct geo_addr *a, union geoip_sockaddr *u)
-{
-	memset(u, 0, sizeof(*u));
-	if (a->family == 4) {
-		u->sin.sin_family = AF_INET;
-		memcpy(&u->sin.sin_addr, a->bytes, 4);
-	} else {
-		u->sin6.sin6_family = AF_INET6;
-		memcpy(&u->sin6.sin6_addr, a->bytes, 16);
+	for (int f = 0; f < 2 && rc == 0; f++)
+		if (m->nets[f].nindexed > 0)
+			rc = geo_flat_build_located(&out[f], &src[f], &m->nets[f], f);
+	if (rc != 0)
+		for (int f = 0; f < 2; f++) {
+			geo_flat_fini(&out[f]);
+			m->nets[f].n = m->nets[f].nindexed = 0;
+		}
+	for (int f = 0; f < 2; f++) {
+		if (m->nets[f].nindexed == 0) {	/* the source is the table */
+			out[f] = src[f];
+			free(out[f].cells);
+			out[f].cells = NULL;
+			out[f].ncells = out[f].cellcap = 0;
+		} else {
+			geo_flat_fini(&src[f]);
+		}
+		if (&src[f] != &m->located[f])
+			geo_flat_fini(&m->located[f]);
+		m->located[f] = out[f];
 	}
-}
-
-/* libmaxminddb counts an IPv4 lookup's netmask in the IPv6 tree; the ECS
- * scope must be in the query's family (docs/routing.md §8). */
-static unsigned
-family_netmask(const struct geo_model *m, const struct geo_addr *client, unsigned netmask)
-{
-	if (client->family == 4 && m->mmdb.metadata.ip_version == 6)
-		return netmask > GEOIP_V4_IN_V6 ? netmask - GEOIP_V4_IN_V6 : 0;
-	return netmask;
-}
-
-/* Fills out from the database when the client's record says anything
- * (via, country, continent, coordinates, net) and returns the netmask in
- * the client's family, found or not, for the scope. */
-unsigned
-geo_geoip_locate(const struct geo_model *m, const struct geo_addr *client, struct geo_location *out)
-{
-	union geoip_sockaddr sa;
-	MMDB_lookup_result_s res;
-	const struct geo_georec *r;
-	unsigned netmask;
-	int mmdb_err = MMDB_SUCCESS;
-
-	addr_to_sockaddr(client, &sa);
-	res = MMDB_lookup_sockaddr(&m->mmdb, &sa.sa, &mmdb_err);
-	if (mmdb_err != MMDB_SUCCESS)
-		return 0;	/* e.g. IPv6 client, IPv4-only database */
-	netmask = family_netmask(m, client, res.netmask);
-	/* The table holds every record a node of the tree points at, so a
-	 * found entry is always in it; a miss would read as "says nothing". */
-	if (!res.found_entry || (r = geo_georecs_get(&m->recs, res.entry.offset)) == NULL ||
-	    !geo_place_says(&r->place))
-		return netmask;
-	geo_place_copy(out, &r->place);
-	out->via = GEO_LOC_GEOIP;
-	out->net = *client;
-	geo_addr_truncate(&out->net, netmask);
-	return netmask;
+	return rc;
 }

@@ -3,9 +3,10 @@
  * startup thread; allocates), decoding every data record into the table
  * workers locate clients with.  A database that would fail or answer
  * garbage on a worker is refused here, so the query path never meets one.
- * What is opened is a private in-memory copy of the file, so nothing an
- * operator does to the file afterwards reaches a worker.  Never called
- * from a worker.
+ * What is opened is a private in-memory copy of the file, flattened into
+ * the address table (flat.c) and closed again, so nothing an operator
+ * does to the file afterwards reaches a worker.  Never called from a
+ * worker.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,9 +19,6 @@
 #include <unistd.h>
 
 #include "geo/geo_int.h"
-
-/* MaxMind DB: data pointers start 16 bytes past the end of the tree. */
-#define GEOIP_DATA_SEPARATOR 16
 
 struct verify {
 	const MMDB_s *db;
@@ -330,6 +328,7 @@ geo_model_open_geoip(struct geo_model *m, const char *path, char *err, size_t er
 {
 	MMDB_s db;
 	struct geo_georecs recs = {0};
+	struct geo_flat layer[2];
 	char copy[64];
 	int mfd = geoip_private_copy(path, copy, sizeof(copy), err, errlen), rc;
 
@@ -346,10 +345,27 @@ geo_model_open_geoip(struct geo_model *m, const char *path, char *err, size_t er
 		MMDB_close(&db);
 		return rc;
 	}
+	/* The tree becomes the address table (docs/routing.md §11); then
+	 * the copy is unmapped: no query touches the file or libmaxminddb. */
+	rc = geo_flat_build_geoip(layer, &db, &recs);
+	MMDB_close(&db);
+	if (rc != 0) {
+		geo_georecs_fini(&recs);
+		if (rc == -E2BIG)
+			snprintf(err, errlen, "%s: search tree too large to flatten (a loop in the tree?) or too many records", path);
+		else
+			snprintf(err, errlen, "%s: %s flattening the database", path,
+				 rc == -ENOMEM ? "out of memory" : "bad search tree");
+		return rc == -E2BIG ? -EINVAL : rc;
+	}
+	geo_georecs_unindex(&recs);
 	/* Only a verified database replaces the one the model had. */
-	geo_geoip_close(m);
-	m->mmdb = db;
+	geo_georecs_fini(&m->recs);
 	m->recs = recs;
 	m->has_geoip = 1;
+	if (geo_model_relocate(m, layer) != 0) {
+		snprintf(err, errlen, "%s: out of memory joining the networks overrides", path);
+		return -ENOMEM;
+	}
 	return 0;
 }

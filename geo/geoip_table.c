@@ -1,9 +1,9 @@
 /*
  * geoip_table.c -- the GeoIP record table: every data record of the
  * database decoded once into the place a client there is located at,
- * found by the record's data-section offset.  Built on the loading thread
- * (allocates); geo_georecs_get() runs on workers against the finished,
- * read-only table: no allocation, no lock.
+ * found by the record's data-section offset while the search tree is
+ * flattened (flat.c), then by index from the address table.  Built on
+ * the loading thread (allocates); read-only once the model is published.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -117,6 +117,14 @@ geo_georecs_get(const struct geo_georecs *t, uint32_t offset)
 		if (t->v[i - 1].offset == offset)
 			return &t->v[i - 1];
 	return NULL;
+}
+
+void
+geo_georecs_unindex(struct geo_georecs *t)
+{
+	free(t->slot);
+	t->slot = NULL;
+	t->mask = 0;
 }
 
 void

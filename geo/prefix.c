@@ -1,6 +1,6 @@
 /*
- * prefix.c -- longest-prefix sets for the `networks` overrides (built
- * once per load) and the published latency table (built per publish):
+ * prefix.c -- longest-prefix sets for the published latency table (built
+ * per publish; why it is not in the address table: docs/routing.md §11):
  * per prefix length a sorted array of masked keys, looked up longest
  * length first with a binary search.  The scope of docs/routing.md §8
  * comes out of the same walk, from the sorted neighbours.

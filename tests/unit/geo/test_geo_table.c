@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 #include <maxminddb.h>
+#include <netinet/in.h>
 
 #include "test_geo_util.h"
 
@@ -71,7 +72,8 @@ seen_before(char (*nets)[64], int n)
 	return 0;
 }
 
-/* 1,500 IPv4 and 500 IPv6 networks, nested and not. */
+/* 1,500 IPv4 and 500 IPv6 networks, nested and not, some IPv6 ones
+ * longer than /64 and crowded into one /64. */
 static int
 write_random_csv(const char *path)
 {
@@ -93,11 +95,21 @@ write_random_csv(const char *path)
 			random_row(f, nets[n++]);
 	}
 	while (n < RANDOM_V4 + RANDOM_V6) {
-		unsigned len = (unsigned[]){32, 40, 48, 56}[next_rand() % 4];
+		/* a quarter past /64: the address table keeps those keys apart */
+		unsigned len = (unsigned[]){32, 40, 48, 56, 48, 72, 100, 128}[next_rand() % 8];
+		uint8_t b[16];
+		char ip[INET6_ADDRSTRLEN];
 
-		snprintf(nets[n], sizeof(nets[n]), "%x:%x:%x%s/%u", 0x2001 + next_rand() % 0x0bff,
-			next_rand() % 0x10000, len > 32 ? next_rand() % 0x10000 & (len == 40 ? 0xff00 : 0xffff) : 0,
-			len > 48 ? ":ff00::" : "::", len);
+		for (int i = 0; i < 16; i++)
+			b[i] = (uint8_t)next_rand();
+		b[0] = 0x20;
+		b[1] = (uint8_t)(1 + next_rand() % 4);
+		if (n % 3 == 0)		/* neighbours inside one /64 */
+			memcpy(b + 2, (uint8_t[]){0xaa, 0xbb, 0, 1, 0, 0}, 6);
+		for (unsigned i = len; i < 128; i++)
+			b[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+		inet_ntop(AF_INET6, b, ip, sizeof(ip));
+		snprintf(nets[n], sizeof(nets[n]), "%s/%u", ip, len);
 		if (!seen_before(nets, n))
 			random_row(f, nets[n++]);
 	}
@@ -207,11 +219,29 @@ expect_record(MMDB_entry_s *e, struct expect *x)
 
 /* ---- every network ------------------------------------------------------------------- */
 
+/* A network of the tree as a lookup sees it, in the client's family. */
+struct leafnet {
+	struct geo_addr net;
+};
+
 struct walk {
 	const MMDB_s *db;
 	const struct geo_model *m;
 	unsigned long networks, located;
+	struct leafnet *leaves;
+	size_t nleaves, cap;
 };
+
+static void
+keep_leaf(struct walk *w, const struct geo_addr *net)
+{
+	if (w->nleaves == w->cap) {
+		w->cap = w->cap ? 2 * w->cap : 256;
+		w->leaves = realloc(w->leaves, w->cap * sizeof(*w->leaves));
+		assert_non_null(w->leaves);
+	}
+	w->leaves[w->nleaves++].net = *net;
+}
 
 static void
 check_client(struct walk *w, const struct geo_addr *client, unsigned len, const struct expect *x)
@@ -257,6 +287,18 @@ leaf(struct walk *w, const uint8_t bytes[16], unsigned depth, uint32_t offset)
 
 	expect_record(&e, &x);
 	w->networks++;
+	{
+		struct geo_addr n = {.family = v6 ? 6 : 4, .prefix = depth};
+
+		memcpy(n.bytes, bytes, 16);
+		keep_leaf(w, &n);
+		if (v6 && depth >= 96 && memcmp(bytes, zero, 12) == 0) {
+			struct geo_addr n4 = {.family = 4, .prefix = depth - 96};
+
+			memcpy(n4.bytes, bytes + 12, 4);
+			keep_leaf(w, &n4);
+		}
+	}
 	for (int last = 0; last < 2; last++) {
 		struct geo_addr c = {.family = v6 ? 6 : 4, .prefix = v6 ? 128 : 32};
 		unsigned bits = v6 ? 128 : 32;
@@ -299,6 +341,298 @@ walk(struct walk *w, uint32_t node, uint8_t bytes[16], unsigned depth)
 	}
 }
 
+/* ---- the reference: libmaxminddb's lookup and a linear scan ----------------------- */
+
+static const char *const ovr_cc[] = {"DE", "FR", "JP", "US", "BR", "AQ"};
+
+struct ovr {
+	struct geo_addr *nets;
+	int *region;		/* -1: a country entry, ovr_cc[k % 6] */
+	uint8_t *repeat;	/* dropped by geo_model_finish() as a repeat */
+	size_t n;
+};
+
+static void
+ovr_repeat(void *arg, size_t nth)
+{
+	struct ovr *o = arg;
+
+	assert_true(nth < o->n);
+	o->repeat[nth] = 1;
+}
+
+static void
+truncate_addr(struct geo_addr *a, unsigned len)
+{
+	for (unsigned i = len; i < 128; i++)
+		a->bytes[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+	a->prefix = len;
+}
+
+/* What geo_locate() said before the address table (docs/routing.md §3,
+ * §8): the longest override; a country entry ends there; else
+ * MMDB_lookup_sockaddr(), its netmask in the client's family for the
+ * scope, the record read with MMDB_aget_value(). */
+static void
+reference(const MMDB_s *db, const struct ovr *o, const struct geo_addr *c, struct geo_location *x)
+{
+	long best = -1;
+	unsigned scope = tlinear_lookup(o->nets, o->repeat, o->n, c, &best);
+
+	memset(x, 0, sizeof(*x));
+	x->via = GEO_LOC_NONE;
+	x->region = -1;
+	x->net.family = c->family;
+	x->scope = scope;
+	if (best >= 0 && o->region[best] < 0) {
+		const char *cc = ovr_cc[best % 6];
+
+		memcpy(x->country, cc, 3);
+		x->has_coords = geo_country_lookup(cc, x->continent, &x->lat, &x->lon) == 0;
+		x->via = GEO_LOC_NETWORKS;
+		x->net = o->nets[best];
+		return;
+	}
+	if (db != NULL) {
+		struct sockaddr_in sin = {.sin_family = AF_INET};
+		struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6};
+		const struct sockaddr *sa = c->family == 4 ? (const struct sockaddr *)&sin : (const struct sockaddr *)&sin6;
+		MMDB_lookup_result_s res;
+		int err = MMDB_SUCCESS;
+
+		memcpy(&sin.sin_addr, c->bytes, 4);
+		memcpy(&sin6.sin6_addr, c->bytes, 16);
+		res = MMDB_lookup_sockaddr(db, sa, &err);
+		if (err == MMDB_SUCCESS) {
+			unsigned mask = res.netmask;
+			struct expect e;
+
+			if (c->family == 4 && db->metadata.ip_version == 6)
+				mask = mask > 96 ? mask - 96 : 0;
+			if (mask > x->scope)
+				x->scope = mask;
+			/* A walk that runs out of address bits on a node (a
+			 * looping tree) reports an offset past the data:
+			 * no record says anything there. */
+			if (res.found_entry && res.entry.offset < db->data_section_size) {
+				expect_record(&res.entry, &e);
+				if (e.says) {
+					memcpy(x->country, e.country, 3);
+					memcpy(x->continent, e.continent, 3);
+					x->has_coords = e.has_coords;
+					x->lat = e.lat;
+					x->lon = e.lon;
+					x->via = GEO_LOC_GEOIP;
+					x->net = *c;
+					truncate_addr(&x->net, mask);
+				}
+			}
+		}
+	}
+	if (best >= 0) {
+		x->region = o->region[best];
+		x->via = GEO_LOC_NETWORKS;
+		x->net = o->nets[best];
+	}
+}
+
+static unsigned long ref_checked;
+
+static void
+check_reference(const MMDB_s *db, const struct geo_model *m, const struct ovr *o, const struct geo_addr *c)
+{
+	struct geo_location loc, x;
+	char a[64], b[64], n[64];
+
+	reference(db, o, c, &x);
+	geo_locate(m, c, &loc);
+	ref_checked++;
+	if (loc.via != x.via || loc.region != x.region || loc.scope != x.scope ||
+	    strcmp(loc.country, x.country) != 0 || strcmp(loc.continent, x.continent) != 0 ||
+	    loc.has_coords != x.has_coords || !(loc.lat == x.lat && loc.lon == x.lon) ||
+	    loc.net.family != x.net.family || loc.net.prefix != x.net.prefix ||
+	    memcmp(loc.net.bytes, x.net.bytes, 16) != 0)
+		fail_msg("client %s: via %d region %d scope %u %s/%s net %s, want via %d region %d scope %u %s/%s net %s",
+			 tnet(c, n, sizeof(n)), loc.via, loc.region, loc.scope, loc.country, loc.continent,
+			 tnet(&loc.net, a, sizeof(a)), x.via, x.region, x.scope, x.country, x.continent,
+			 tnet(&x.net, b, sizeof(b)));
+}
+
+/* a + delta (+1 or -1) in its family; 0 when it wraps. */
+static int
+step_addr(struct geo_addr *a, int delta)
+{
+	int nbytes = a->family == 4 ? 4 : 16;
+
+	for (int i = nbytes - 1; i >= 0; i--) {
+		uint8_t old = a->bytes[i];
+
+		a->bytes[i] = (uint8_t)(old + delta);
+		if ((delta > 0 && old != 0xff) || (delta < 0 && old != 0))
+			return 1;
+	}
+	return 0;
+}
+
+/* c as a host, and as the networks of a few prefix lengths around it,
+ * the way ECS clients come. */
+static void
+check_address(const MMDB_s *db, const struct geo_model *m, const struct ovr *o, const struct geo_addr *host)
+{
+	unsigned bits = host->family == 4 ? 32 : 128;
+	struct geo_addr c = *host;
+
+	c.prefix = bits;
+	check_reference(db, m, o, &c);
+	for (int k = 0; k < 3; k++) {
+		unsigned len = (unsigned)(trnd() % (bits + 1));
+
+		c = *host;
+		truncate_addr(&c, len);
+		check_reference(db, m, o, &c);
+	}
+}
+
+/* Every boundary of every network: first and last address, and the
+ * addresses either side. */
+static void
+check_boundaries(const MMDB_s *db, const struct geo_model *m, const struct ovr *o, const struct geo_addr *net)
+{
+	unsigned bits = net->family == 4 ? 32 : 128;
+	struct geo_addr first = *net, last = *net, c;
+
+	first.prefix = last.prefix = bits;
+	for (unsigned i = net->prefix; i < bits; i++)
+		last.bytes[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+	check_address(db, m, o, &first);
+	check_address(db, m, o, &last);
+	c = first;
+	if (step_addr(&c, -1))
+		check_address(db, m, o, &c);
+	c = last;
+	if (step_addr(&c, 1))
+		check_address(db, m, o, &c);
+}
+
+/* Overrides cut into and around the database's networks: a little
+ * shorter or longer than one, in either family (IPv4 ones from the IPv4
+ * subtree), inside aliased subtrees too, and some anywhere; countries and
+ * regions alike, repeats included. */
+static void
+make_overrides(struct geo_model *m, const struct walk *w, struct ovr *o, size_t n)
+{
+	static const char *const edge[] = {"0.0.0.0/9", "255.255.255.0/24", "::/9", "ffff:ff00::/24",
+		"255.255.255.255/32", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128", "0.0.0.0/32", "::/128"};
+	int rc;
+
+	o->n = n;
+	o->nets = calloc(n, sizeof(*o->nets));
+	o->region = calloc(n, sizeof(*o->region));
+	o->repeat = calloc(n, 1);
+	assert_true(o->nets && o->region && o->repeat);
+	for (size_t k = 0; k < n; k++) {
+		struct geo_addr a;
+
+		if (k < sizeof(edge) / sizeof(edge[0]) && n > 100) {
+			a = taddr(edge[k]);	/* at the ends of either space */
+		} else if (k % 8 == 7 || w->nleaves == 0) {
+			a = trandom_net(k % 2 ? 6 : 4, 0);
+			for (unsigned i = 0; i < 16; i++)
+				a.bytes[i] = (uint8_t)trnd();
+			truncate_addr(&a, (unsigned)(trnd() % ((a.family == 4 ? 32 : 128) + 1)));
+		} else {
+			unsigned bits, len;
+
+			a = w->leaves[trnd() % w->nleaves].net;
+			bits = a.family == 4 ? 32 : 128;
+			len = a.prefix + (unsigned)(trnd() % 9);
+			len = len < 4 ? 0 : len - 4;
+			len = len > bits ? bits : len;
+			/* longer than the network: somewhere inside it */
+			for (unsigned i = a.prefix; i < len; i++)
+				if (trnd() % 2)
+					a.bytes[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+			truncate_addr(&a, len);
+		}
+		o->nets[k] = a;
+		o->region[k] = trnd() % 2 ? (int)(trnd() % 2) : -1;
+		assert_int_equal(geo_network_add(m, &a, o->region[k] < 0 ? ovr_cc[k % 6] : NULL, o->region[k]), 0);
+	}
+	rc = geo_model_finish(m, ovr_repeat, o);
+	if (rc != 0 && rc != -EEXIST)
+		fail_msg("geo_model_finish: %d", rc);
+}
+
+static void
+ovr_free(struct ovr *o)
+{
+	free(o->nets);
+	free(o->region);
+	free(o->repeat);
+}
+
+/* m (whatever overrides it has, o) against the reference at every
+ * boundary of the database's networks and of the overrides, and at
+ * random addresses in and around them. */
+static void
+check_model(const MMDB_s *db, const struct geo_model *m, const struct ovr *o, const struct walk *w)
+{
+	for (size_t i = 0; i < w->nleaves; i++)
+		check_boundaries(db, m, o, &w->leaves[i].net);
+	for (size_t k = 0; k < o->n; k++)
+		check_boundaries(db, m, o, &o->nets[k]);
+	for (int i = 0; i < 3000; i++) {
+		struct geo_addr c = {.family = i % 2 ? 6 : 4};
+
+		for (unsigned b = 0; b < 16; b++)
+			c.bytes[b] = (uint8_t)trnd();
+		if (c.family == 4)
+			memset(c.bytes + 4, 0, 12);
+		if (i % 3 != 0 && w->nleaves > 0) {
+			const struct geo_addr *n = &w->leaves[trnd() % w->nleaves].net;
+
+			if (n->family == c.family)
+				tmove_into(&c, n);
+		}
+		check_address(db, m, o, &c);
+	}
+}
+
+static void
+check_with_overrides(const char *path, const MMDB_s *db, const struct walk *w)
+{
+	static const size_t sizes[] = {0, 1, 20, 300, 300, 40};
+	static char other[4608];
+	char in[4608];
+
+	/* another database for this one to replace: built once */
+	if (other[0] == '\0') {
+		snprintf(in, sizeof(in), "%s/tests/data/geo_sys_routing.csv", tsrc());
+		assert_int_equal(build(in, "country", 24, "other.mmdb", other, sizeof(other)), 0);
+	}
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		struct geo_model *m = geo_model_new();
+		struct ovr o;
+		char err[256];
+
+		assert_non_null(m);
+		assert_int_equal(geo_region_add(m, "r0", 10, 10, -1), 0);
+		assert_int_equal(geo_region_add(m, "r1", -10, 100, -1), 1);
+		/* the overrides before the database, after it, and between
+		 * another database and this one, which replaces it */
+		if (s % 3 == 1)
+			assert_int_equal(geo_model_open_geoip(m, path, err, sizeof(err)), 0);
+		if (s % 3 == 2)
+			assert_int_equal(geo_model_open_geoip(m, other, err, sizeof(err)), 0);
+		make_overrides(m, w, &o, sizes[s]);
+		if (s % 3 != 1)
+			assert_int_equal(geo_model_open_geoip(m, path, err, sizeof(err)), 0);
+		check_model(db, m, &o, w);
+		ovr_free(&o);
+		geo_model_free(m);
+	}
+}
+
 static void
 check_every_network(const char *path, unsigned long min_networks)
 {
@@ -315,6 +649,10 @@ check_every_network(const char *path, unsigned long min_networks)
 	walk(&w, 0, bytes, 0);
 	print_message("  %lu networks, %lu clients located\n", w.networks, w.located);
 	assert_true(w.networks >= min_networks && w.located > 0);
+	ref_checked = 0;
+	check_with_overrides(path, &db, &w);
+	print_message("  %lu clients against the reference\n", ref_checked);
+	free(w.leaves);
 	MMDB_close(&db);
 	geo_model_free(m);
 }
@@ -364,6 +702,72 @@ test_random_databases(void **state)
 	}
 }
 
+/* Patches record side (0 left, 1 right) of node in a 32-bit-record tree. */
+static void
+patch_record(const char *path, uint32_t node, int side, uint32_t value)
+{
+	FILE *f = fopen(path, "r+b");
+	uint8_t b[4] = {(uint8_t)(value >> 24), (uint8_t)(value >> 16), (uint8_t)(value >> 8), (uint8_t)value};
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, (long)node * 8 + side * 4, SEEK_SET), 0);
+	assert_int_equal(fwrite(b, 1, 4, f), 4);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Trees that point back at their own nodes (loops and aliases nobody
+ * wrote on purpose): libmaxminddb bounds each lookup by the address
+ * length, and the address table must answer as it does, or the database
+ * is refused with a reason. */
+static void
+test_looping_trees(void **state)
+{
+	char in[4608], path[4608], err[256];
+	unsigned accepted = 0, refused = 0;
+	struct ovr none = {0};
+
+	snprintf(in, sizeof(in), "%s/tests/data/geo_networks.csv", tsrc());
+	for (int round = 0; round < 24; round++) {
+		struct geo_model *m = geo_model_new();
+		MMDB_s db;
+		uint32_t nodes;
+		int rc;
+
+		assert_int_equal(build(in, "city", 32, "loop.mmdb", path, sizeof(path)), 0);
+		assert_int_equal(MMDB_open(path, MMDB_MODE_MMAP, &db), MMDB_SUCCESS);
+		nodes = db.metadata.node_count;
+		MMDB_close(&db);
+		for (int k = 0; k < 1 + round % 3; k++)
+			patch_record(path, (uint32_t)(next_rand() % nodes), (int)(next_rand() % 2),
+				     (uint32_t)(next_rand() % nodes));
+		assert_int_equal(MMDB_open(path, MMDB_MODE_MMAP, &db), MMDB_SUCCESS);
+		rc = geo_model_open_geoip(m, path, err, sizeof(err));
+		if (rc != 0) {
+			/* the checks of docs/routing.md §3, or too long a walk */
+			assert_int_equal(rc, -EINVAL);
+			assert_true(err[0] != '\0');
+			refused++;
+		} else {
+			accepted++;
+			for (int i = 0; i < 4000; i++) {
+				struct geo_addr c = {.family = i % 2 ? 6 : 4};
+
+				for (unsigned b = 0; b < 16; b++)
+					c.bytes[b] = (uint8_t)next_rand();
+				if (c.family == 4)
+					memset(c.bytes + 4, 0, 12);
+				else if (i % 4 == 1)	/* the IPv4 subtree's neighbourhood */
+					memset(c.bytes, 0, 10 + next_rand() % 3);
+				check_address(&db, m, &none, &c);
+			}
+		}
+		MMDB_close(&db);
+		geo_model_free(m);
+	}
+	print_message("  %u looping trees answered as libmaxminddb, %u refused\n", accepted, refused);
+	assert_true(accepted > 0);
+}
+
 /* A new database replaces the table with its own, and a refused one
  * leaves the old database and its table answering. */
 static void
@@ -397,6 +801,7 @@ main(void)
 		cmocka_unit_test(test_maxmind_databases),
 		cmocka_unit_test(test_built_databases),
 		cmocka_unit_test(test_random_databases),
+		cmocka_unit_test(test_looping_trees),
 		cmocka_unit_test(test_reopen_replaces_table),
 	};
 
