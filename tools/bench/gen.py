@@ -2,7 +2,9 @@
 """gen.py -- the data set of tools/bench.sh, written into one directory.
 
 Usage: gen.py OUTDIR N KEY=VALUE...   (the KEY=VALUEs fill @KEY@ in the
-                                       templates next to this file)
+                                       templates next to this file; ADDR,
+                                       the servers' listen address, is
+                                       127.0.0.1 unless given)
 
 Writes, for the same data:
   geo.csv              GeoIP source (networks on every continent, v4 and v6),
@@ -92,7 +94,8 @@ def write(path, text, mode="w"):
 def networks(rnd):
     """GeoIP networks: 4,000 IPv4 /16s with 1,000 /20 exceptions inside,
     1,500 IPv6 /32s with 500 /48 exceptions.  Never 127/8 or ::1: dnsperf
-    asks from 127.0.0.1, which stays unlocated."""
+    asks from 127.0.0.1 (or 198.18.0.2 with NETNS=1), which stays
+    unlocated."""
     v4, seen = [], set()
     while len(v4) < 4000:
         a, b = rnd.randint(1, 223), rnd.randrange(256)
@@ -271,6 +274,9 @@ def main(argv):
     out, n = argv[0], int(argv[1])
     subst = dict(a.split("=", 1) for a in argv[2:])
     subst["DIR"] = os.path.abspath(out)
+    # the address the servers listen on: loopback, or the server side of
+    # the veth pair when tools/bench.sh runs with NETNS=1
+    subst.setdefault("ADDR", "127.0.0.1")
     subst["DNSD_ZONES"] = '"bench.test.json", "geo.test.json"'
     subst["GEOIP"] = "bench.mmdb"
     rnd = random.Random(20261124)

@@ -29,6 +29,17 @@
 #     static queries, dnsperf unlimited for DURATION (10) s -- in ROUNDS (3)
 #     alternated rounds, medians; the ratio; the health thread's share of
 #     the server's CPU during the runs and its CPU per second when idle.
+#  4. cost as data grows: the efficiency figure (answered queries per
+#     server CPU-second, dnsperf unlimited) for static queries against
+#     zones of SCALE_STATIC records ("10000 1000000 5000000", shaped as in
+#     1.), and for geo queries with ECS (the 8 geo names of tools/bench.sh)
+#     against GeoIP databases of SCALE_NETS networks ("10000 500000", built
+#     by tools/mmdb-build) and the largest of them again with SCALE_LAT
+#     (1,000,000) latency prefixes posted to /v1/latency.  Every server is
+#     up at once and the ROUNDS rounds alternate between them; medians
+#     with min-max, and the ratio largest / smallest of each kind.
+#     SCALE_STATIC="10000 100000" SCALE_NETS="10000 50000" SCALE_LAT=100000
+#     is a quick run.
 #
 # Server pinned to SERVER_CPU (1) with one worker, dnsperf and the helpers
 # to CLIENT_CPU (0), as tools/bench.sh does.  Everything on 127.0.0.0/8;
@@ -36,7 +47,8 @@
 #   BUILD=build-bench (the build directory; dnsd is built there, RelWithDebInfo)
 #   DNSD=path (measure this binary instead of building)
 #   N_LOAD N_RELOAD RELOAD_QPS RELOADS ENDPOINTS REGIONS CHECK DURATION ROUNDS
-#   PHASES=123 (which parts to run)  QUIET_WAIT=30 (seconds to wait for idle CPUs)
+#   SCALE_STATIC SCALE_NETS SCALE_LAT (phase 4's sizes)
+#   PHASES=1234 (which parts to run)  QUIET_WAIT=30 (seconds to wait for idle CPUs)
 #   KEEP=1 (keep the data directory)
 # Needs dnsperf, dig, curl, python3, taskset, /usr/bin/time, two CPUs.
 set -euo pipefail
@@ -52,7 +64,10 @@ REGIONS=${REGIONS:-50}
 CHECK=${CHECK:-tcp}
 DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-3}
-PHASES=${PHASES:-123}
+PHASES=${PHASES:-1234}
+SCALE_STATIC=${SCALE_STATIC:-10000 1000000 5000000}
+SCALE_NETS=${SCALE_NETS:-10000 500000}
+SCALE_LAT=${SCALE_LAT:-1000000}
 SERVER_CPU=${SERVER_CPU:-1}
 CLIENT_CPU=${CLIENT_CPU:-0}
 BUILD=${BUILD:-$root/build-bench}
@@ -354,6 +369,133 @@ print(sum(e.get("check") == "up" for e in eps), sum(e.get("checks_ok", 0) + e.ge
 	eff_none=$(med none 5) eff_check=$(med check 5)
 }
 
+# ============================================================================
+# 4. cost as data grows
+# ============================================================================
+
+# start4 CASE CONF ZONE PORT: one more server of phase 4, pinned, until it
+# answers ZONE's SOA; its PID in P4[CASE], seconds to the first answer in
+# P4READY[CASE]
+declare -A P4 P4PORT P4READY P4DATA
+start4() {
+	local t0
+	t0=$(now)
+	taskset -c "$SERVER_CPU" "$dnsd_bin" -c "$2" --foreground >"$dir/$1.log" 2>&1 &
+	P4[$1]=$!
+	pids+=("${P4[$1]}")
+	P4PORT[$1]=$4
+	for _ in $(seq 6000); do
+		kill -0 "${P4[$1]}" 2>/dev/null || { tail -n 5 "$dir/$1.log" >&2; die "dnsd exited at start ($1)"; }
+		if dig +norec +time=1 +tries=1 -p "$4" @127.0.0.1 "$3" SOA 2>/dev/null | grep -q 'status: NOERROR'; then
+			P4READY[$1]=$(calc "%.1f" "$(now) - $t0")
+			return 0
+		fi
+		sleep 0.05
+	done
+	die "dnsd not answering after 300 s ($1)"
+}
+
+phase4() {
+	local n cases=() c port ctl i r
+	port=$(pick_ports $((2 * ($(echo $SCALE_STATIC $SCALE_NETS | wc -w) + 1))))
+	i=0
+	for n in $SCALE_STATIC; do
+		c="static-$n"
+		log "4/4 scale: zone of $n records"
+		python3 "$here/scale_gen.py" zone "$dir/$c.json" "$n" s.test. --queries "$dir/$c.q"
+		PORT=$((port + i)) CTL=$((port + i + 1)) conf "$dir/$c.conf" "$c.json" warning
+		wait_quiet 5
+		start4 "$c" "$dir/$c.conf" s.test $((port + i))
+		P4DATA[$c]="-d $dir/$c.q"
+		cases+=("$c")
+		i=$((i + 2))
+	done
+	local last=""
+	for n in $SCALE_NETS; do
+		log "4/4 scale: GeoIP database of $n networks (tools/mmdb-build)"
+		python3 "$here/scale_geo.py" "$dir" "$n" "$SCALE_LAT" $((port + i)) $((port + i + 1)) 127.0.0.1
+		python3 "$root/tools/mmdb-build" --layout city -o "$dir/geo-$n.mmdb" "$dir/geo-$n.csv"
+		c="geo-$n"
+		wait_quiet 5
+		start4 "$c" "$dir/geo-$n.conf" geo.test $((port + i))
+		P4DATA[$c]="-B -d $dir/geo-$n.bin"
+		cases+=("$c")
+		i=$((i + 2))
+		last=$n
+	done
+	if [ -n "$last" ] && [ "$SCALE_LAT" -gt 0 ]; then
+		c="geo-$last-lat"
+		sed -e "s/127.0.0.1:$((port + i - 2))\"/127.0.0.1:$((port + i))\"/" \
+		    -e "s/127.0.0.1:$((port + i - 1))\"/127.0.0.1:$((port + i + 1))\"/" "$dir/geo-$last.conf" >"$dir/$c.conf"
+		start4 "$c" "$dir/$c.conf" geo.test $((port + i))
+		log "4/4 scale: posting $SCALE_LAT latency reports to $c"
+		while read -r body; do
+			printf '%s' "$body" | curl -sf -o /dev/null -X POST -H 'Authorization: Bearer scale' \
+				--data-binary @- "127.0.0.1:$((port + i + 1))/v1/latency" || die "POST /v1/latency failed"
+		done <"$dir/lat-$SCALE_LAT.json"
+		local have=0
+		for _ in $(seq 120); do
+			have=$(curl -s "127.0.0.1:$((port + i + 1))/metrics" | awk '$1 == "dnsd_latency_entries" {print $2 + 0}')
+			[ "${have:-0}" -ge "$SCALE_LAT" ] && break
+			sleep 0.5
+		done
+		lat_entries=${have:-0}
+		P4DATA[$c]="-B -d $dir/geo-$last.bin"
+		cases+=("$c")
+	fi
+	# a warm-up each (the zone's pages, the caches), then alternated rounds,
+	# the order reversed every other round
+	for c in "${cases[@]}"; do
+		taskset -c "$CLIENT_CPU" dnsperf -s 127.0.0.1 -p "${P4PORT[$c]}" ${P4DATA[$c]} -l 2 -q 200 >/dev/null 2>&1 || true
+	done
+	: >"$dir/s4.results"
+	local order p0 p1 b0 b1 r0 r1 q
+	for r in $(seq "$ROUNDS"); do
+		order=("${cases[@]}")
+		[ $((r % 2)) = 1 ] || order=($(printf '%s\n' "${cases[@]}" | tac))
+		for c in "${order[@]}"; do
+			wait_quiet "${QUIET_WAIT:-30}"
+			p0=$(ticks "${P4[$c]}") b0=$(cpus_busy) r0=$(now)
+			/usr/bin/time -f "%U %S" -o "$dir/s4.time" taskset -c "$CLIENT_CPU" \
+				dnsperf -s 127.0.0.1 -p "${P4PORT[$c]}" ${P4DATA[$c]} -l "$DURATION" -q 200 >"$dir/s4.perf" 2>&1 || true
+			p1=$(ticks "${P4[$c]}") b1=$(cpus_busy) r1=$(now)
+			q=$(awk '/Queries completed:/ {print $3}' "$dir/s4.perf")
+			echo "$c $r $q $(calc "%.3f" "($p1 - $p0) / $hz") $(calc "%.1f" "(x = 100 * (($b1 - $b0 - ($p1 - $p0)) / $hz - $(awk '{print $1 + $2}' "$dir/s4.time")) / (2 * ($r1 - $r0))) > 0 ? x : 0")" \
+				>>"$dir/s4.results"
+			log "  round $r $c: $(tail -n 1 "$dir/s4.results" | awk '{printf "answered %d, server CPU %.2f s, %.0f answered/CPU-s, other load %s%%", $3, $4, $3 / $4, $5}')"
+		done
+	done
+	s4_cases=("${cases[@]}")
+}
+
+# med4 CASE: median answered/server CPU-s of one case of phase 4
+med4() {
+	awk -v c="$1" '$1 == c && $4 > 0 { print $3 / $4 }' "$dir/s4.results" | sort -g |
+		awk '{ v[NR] = $1 } END { printf "%.0f\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+report4() {
+	echo "4. answered queries per server CPU-second as data grows (dnsperf -q 200 for $DURATION s, $ROUNDS alternated rounds;"
+	echo "   median (min-max); load = exec to first answer, the servers started one after the other)"
+	printf '   %-22s %7s %26s %9s %8s\n' case "load s" "answered/server CPU-s" "vs first" "other %"
+	local c e base kind first last
+	for kind in static geo; do
+		first="" last=""
+		for c in "${s4_cases[@]}"; do
+			case $c in "$kind"-*) ;; *) continue ;; esac
+			[ -n "$first" ] || first=$c
+			last=$c
+			e=$(awk -v c="$c" '$1 == c && $4 > 0 { print $3 / $4 }' "$dir/s4.results" | sort -g |
+				awk '{ v[NR] = $1 } END { printf "(%.0f-%.0f)", v[1], v[NR] }')
+			printf '   %-22s %7s %26s %9s %8s\n' "$c" "${P4READY[$c]}" "$(med4 "$c") $e" \
+				"$(calc "%.3f" "$(med4 "$c") / $(med4 "$first")")" \
+				"$(awk -v c="$c" '$1 == c { print $5 }' "$dir/s4.results" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
+		done
+		[ -z "$first" ] || [ "$first" = "$last" ] ||
+			echo "   $kind, largest / smallest: $last / $first = $(calc "%.3f" "$(med4 "$last") / $(med4 "$first")") (target >= 0.9)"
+	done
+	[ -z "${lat_entries:-}" ] || echo "   latency entries published before the runs (dnsd_latency_entries): $lat_entries"
+}
 
 # ============================================================================
 # main
@@ -362,6 +504,7 @@ print(sum(e.get("check") == "up" for e in eps), sum(e.get("checks_ok", 0) + e.ge
 case "$PHASES" in *1*) phase1 ;; esac
 case "$PHASES" in *2*) phase2 ;; esac
 case "$PHASES" in *3*) phase3 ;; esac
+case "$PHASES" in *4*) phase4 ;; esac
 
 echo
 echo "dnsd scale, $(date -u +%Y-%m-%dT%H:%MZ), $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs, Linux $(uname -r)"
@@ -404,4 +547,5 @@ report3() {
 
 case "$PHASES" in *1*) report1; echo ;; esac
 case "$PHASES" in *2*) report2; echo ;; esac
-case "$PHASES" in *3*) report3 ;; esac
+case "$PHASES" in *3*) report3; echo ;; esac
+case "$PHASES" in *4*) report4 ;; esac
