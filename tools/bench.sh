@@ -185,14 +185,17 @@ netns_down() {
 	ns_srv="" ns_cli=""
 }
 
-# tree_pids ROOT: the process and all its descendants.
-tree_pids() {
+# tree_stat ROOT: "PID TICKS" for the process and each of its
+# descendants, TICKS its CPU time (utime + stime; threads are inside each
+# process's stat line).  Lines are read whole: comm may hold spaces.
+tree_stat() {
 	{ cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v root="$1" '
 	{
 		line = $0
 		sub(/^[^(]*\(.*\) /, "", line)
 		split(line, f, " ")
 		pp[$1] = f[2]
+		t[$1] = f[12] + f[13]
 	}
 	END {
 		inside[root] = 1
@@ -206,8 +209,13 @@ tree_pids() {
 		}
 		for (p in inside)
 			if (p in pp)
-				print p
+				print p, t[p]
 	}'
+}
+
+# tree_pids ROOT: the process and all its descendants.
+tree_pids() {
+	tree_stat "$1" | awk '{ print $1 }'
 }
 
 # pin NAME: every thread of the server's process tree onto SERVER_CPU.
@@ -278,33 +286,9 @@ start() {
 	WHY[$name]="not answering after 30 s: $(tail -n 3 "$dir/$name.log" | tr '\n' ' ')"
 }
 
-# CPU ticks of a process and all its descendants (threads are inside each
-# process's stat line).  Lines are read whole: comm may hold spaces.
+# CPU ticks of a process and all its descendants.
 tree_ticks() {
-	{ cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v root="$1" '
-	{
-		pid = $1
-		line = $0
-		sub(/^[^(]*\(.*\) /, "", line)
-		split(line, f, " ")
-		pp[pid] = f[2]
-		t[pid] = f[12] + f[13]
-	}
-	END {
-		inside[root] = 1
-		for (changed = 1; changed;) {
-			changed = 0
-			for (p in pp)
-				if (!(p in inside) && (pp[p] in inside)) {
-					inside[p] = 1
-					changed = 1
-				}
-		}
-		s = 0
-		for (p in inside)
-			s += t[p]
-		print s
-	}'
+	tree_stat "$1" | awk '{ s += $2 } END { print s + 0 }'
 }
 
 # run PHASE SET SERVER ROUND DNSPERF-ARGS... : one dnsperf run, one result
