@@ -5,6 +5,7 @@
  * no lock.
  */
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "dnsd/dnssec/dnssec.h"
@@ -24,12 +25,16 @@
 static void
 put_rrset(struct qctx *x, int section, const uint8_t *owner, const struct zone_rrset *set, uint32_t ttl)
 {
-	for (uint16_t i = 0; i < set->count; i++) {
-		const struct zone_rr *rr = &set->rr[i];
-		wire_put_rr(&x->b, owner, set->type, WIRE_C_IN, ttl, rr->rdata, rr->rdlen,
-			    rr->ncomp, rr->comp_off);
-		if (rr->target != NULL && x->naddl < ADDL_MAX)
-			x->addl[x->naddl++] = rr->target;
+	struct zone_rr_iter it;
+	struct zone_rr rr;
+	const struct zone_node *target;
+
+	zone_rr_first(set, &it);
+	while (zone_rr_next(&it, &rr)) {
+		wire_put_rr(&x->b, owner, set->type, WIRE_C_IN, ttl, rr.rdata, rr.rdlen, rr.ncomp, rr.comp_off);
+		if (x->naddl < ADDL_MAX && x->zone != NULL &&
+		    (target = zone_target_node(x->zone, set->type, owner, &rr)) != NULL)
+			x->addl[x->naddl++] = target;
 	}
 	x->count[section] += set->count;
 	if (x->dnssec && set->sigs != NULL)
@@ -73,7 +78,7 @@ put_soa(struct qctx *x, const struct zone *z)
 		query_dnssec_put_sigs(x, 2, z->origin, z->soa->sigs, z->neg_ttl);
 }
 
-/* Additional A/AAAA for NS MX SRV NAPTR SVCB HTTPS targets (zone_rr.target);
+/* Additional A/AAAA for NS MX SRV NAPTR SVCB HTTPS targets (zone_target_node);
  * optional ones that do not fit
  * are left out without TC (RFC 2181 9), referral glue is required. */
 static void
@@ -275,7 +280,7 @@ count_decision(struct qctx *x, const struct geo_decision *d)
 static void
 answer_geo(struct qctx *x, const struct zone *z, const struct zone_node *n, const uint8_t *owner, uint16_t qtype)
 {
-	const struct zone_geo *g = n->geo;
+	const struct zone_geo *g = zone_node_geo(n);
 	struct geo_eval ev;
 	struct geo_decision d;
 	int fam = geo_family(qtype);
@@ -321,9 +326,11 @@ answer_geo(struct qctx *x, const struct zone *z, const struct zone_node *n, cons
 static const struct zone_rrset *
 first_rrset(const struct zone_node *n)
 {
+	const struct zone_rrset *sets = zone_node_rrsets(n);
+
 	for (uint16_t i = 0; i < n->nrrsets; i++)
-		if (n->rrsets[i].type != DNSSEC_TYPE_NSEC)
-			return &n->rrsets[i];
+		if (sets[i].type != DNSSEC_TYPE_NSEC)
+			return &sets[i];
 	return NULL;
 }
 
@@ -333,7 +340,7 @@ answer_node(struct qctx *x, const struct zone *z, const struct zone_node *n, con
 	uint16_t qtype = x->q->qtype;
 	const struct zone_rrset *set;
 
-	if (n->geo != NULL && (qtype == WIRE_T_A || qtype == WIRE_T_AAAA ||
+	if ((n->flags & ZONE_NODE_GEO) && (qtype == WIRE_T_A || qtype == WIRE_T_AAAA ||
 			       (qtype == WIRE_T_ANY && first_rrset(n) == NULL))) {
 		answer_geo(x, z, n, owner, qtype == WIRE_T_ANY ? WIRE_T_A : qtype);
 		return;
@@ -383,7 +390,7 @@ put_prepared(struct qctx *x, const struct zone_lookup *lk)
 		return 0;
 	memcpy(x->b.p + x->b.len, p->bytes, p->len);
 	x->b.len += p->len;
-	memcpy(&x->count[1], p->count, sizeof(p->count));
+	memcpy(&x->count[1], (const uint8_t *)p + offsetof(struct zone_prepared, count), sizeof(x->count) - sizeof(x->count[0]));
 	x->aa = p->aa;
 	x->rcode = p->rcode;
 	return 1;
@@ -400,7 +407,7 @@ put_dname(struct qctx *x, const struct zone_node *d, const struct zone_rrset *se
 	  size_t *len)
 {
 	static const uint16_t at_start = 0;
-	const uint8_t *target = set->rr[0].rdata;	/* zload keeps one DNAME per name */
+	const uint8_t *target = zone_rrset_rdata0(set);	/* zload keeps one DNAME per name */
 	size_t keep = *len - d->namelen, tlen = dname_len(target);
 	uint8_t syn[DNAME_MAX];
 
@@ -463,7 +470,7 @@ answer_in_zone(struct qctx *x, const struct zone *z)
 		}
 		const struct zone_node *n = lk.node;
 		if (n == NULL && lk.encloser != NULL) {
-			n = lk.encloser->wildcard;	/* RFC 4592 synthesis, owner = name */
+			n = zone_node_wildcard(z, lk.encloser);	/* RFC 4592 synthesis, owner = name */
 			if (x->wild == NULL)
 				x->wild = n;
 			/* RFC 4035 3.1.3.3: no closer name could have answered */
@@ -488,8 +495,8 @@ answer_in_zone(struct qctx *x, const struct zone *z)
 		x->naddl = 0;
 		if (x->q->qtype == WIRE_T_ANY)
 			return;
-		len = dname_len(cname->rr[0].rdata);
-		memcpy(name, cname->rr[0].rdata, len);
+		len = dname_len(zone_rrset_rdata0(cname));
+		memcpy(name, zone_rrset_rdata0(cname), len);
 		dname_lower(name);
 		if (!dname_is_under(name, z->origin))
 			return;	/* the resolver follows chains out of the zone */
@@ -857,26 +864,28 @@ prepare_query(struct snap *s, const uint8_t *name, size_t len, uint16_t type, ui
  * substitutions included (zload refuses names below a DNAME, so no
  * prepared answer is for a name a DNAME rewrites). */
 static int
-prepare_rrset(struct snap *s, struct zone_node *n, struct zone_rrset *set, uint8_t *buf)
+prepare_rrset(struct snap *s, const struct zone_node *n, struct zone_rrset *set, uint8_t *buf)
 {
 	uint8_t pkt[WIRE_HDR + DNAME_MAX + 4];
 	struct zone_prepared *p;
 	struct wire_query q;
 	struct qctx x;
+	size_t len;
 
 	if (prepare_query(s, n->name, n->namelen, set->type, pkt, &q, &x, buf) < 0)
 		return 0;
 	answer_sections(&x);
-	if (x.b.overflow || x.b.len == q.qend)
+	len = x.b.len - q.qend;
+	if (x.b.overflow || len == 0)
 		return 0;
-	if ((p = arena_alloc(s->arena, sizeof(*p))) == NULL ||
-	    (p->bytes = arena_memdup(s->arena, buf + q.qend, x.b.len - q.qend)) == NULL)
-		return -1;
-	p->len = (uint16_t)(x.b.len - q.qend);
-	memcpy(p->count, &x.count[1], sizeof(p->count));
+	/* the header goes just before the bytes, where the question was */
+	p = (struct zone_prepared *)(buf + q.qend - sizeof(*p));
+	p->len = (uint16_t)len;
+	memcpy((uint8_t *)p + offsetof(struct zone_prepared, count), &x.count[1], sizeof(p->count));
 	p->aa = (uint8_t)x.aa;
 	p->rcode = (uint8_t)x.rcode;
-	set->prepared = p;
+	if ((set->prepared = arena_memdup(s->arena, p, sizeof(*p) + len)) == NULL)
+		return -1;
 	return 0;
 }
 
@@ -922,6 +931,38 @@ prepare_negative(struct snap *s, struct zone *z, uint8_t *buf)
 	return 0;
 }
 
+/* Bytes of an RRset's records (zone.h, ZONE_RR_HDR). */
+static size_t
+records_len(const struct zone_rrset *set)
+{
+	struct zone_rr_iter it;
+	struct zone_rr rr;
+	size_t len = 0;
+
+	zone_rr_first(set, &it);
+	while (zone_rr_next(&it, &rr))
+		len += ZONE_RR_HDR + rr.rdlen;
+	return len;
+}
+
+/* Moves set's records out of the loader's scratch arena: to the start of
+ * its prepared answer when that holds them byte for byte (rdata without
+ * names to compress), else to a copy of their own. */
+static int
+settle_records(struct snap *s, const struct arena *scratch, struct zone_rrset *set)
+{
+	size_t len;
+
+	if (!arena_owns(scratch, set->data))
+		return 0;	/* made by signing, in the snapshot already */
+	len = records_len(set);
+	if (set->prepared != NULL && set->prepared->len >= len && memcmp(set->prepared->bytes, set->data, len) == 0)
+		set->data = set->prepared->bytes;
+	else if ((set->data = arena_memdup(s->arena, set->data, len)) == NULL)
+		return -1;
+	return 0;
+}
+
 int
 query_prepare(struct snap *s)
 {
@@ -933,11 +974,20 @@ query_prepare(struct snap *s)
 		if (prepare_negative(s, z, buf) < 0)
 			return -1;
 
-		for (size_t b = 0; b < z->nbuckets; b++)
-			for (struct zone_node *n = z->buckets[b]; n != NULL; n = n->hnext)
-				for (uint16_t k = 0; n->geo == NULL && k < n->nrrsets; k++)
-					if (prepare_rrset(s, n, &n->rrsets[k], buf) < 0)
-						return -1;
+		for (const struct zone_node *n = zone_node_first(z); n != NULL; n = zone_node_next(z, n))
+			for (uint16_t k = 0; !(n->flags & ZONE_NODE_GEO) && k < n->nrrsets; k++)
+				if (prepare_rrset(s, n, &zone_node_rrsets(n)[k], buf) < 0)
+					return -1;
 	}
+	/* every answer is prepared: no record is read from scratch after this */
+	const struct arena *scratch = arena_scratch(s->arena);
+	for (size_t i = 0; scratch != NULL && i < s->zones.nzones; i++) {
+		struct zone *z = s->zones.zones[i];
+		for (const struct zone_node *n = zone_node_first(z); n != NULL; n = zone_node_next(z, n))
+			for (uint16_t k = 0; k < n->nrrsets; k++)
+				if (settle_records(s, scratch, &zone_node_rrsets(n)[k]) < 0)
+					return -1;
+	}
+	arena_scratch_free(s->arena);
 	return 0;
 }

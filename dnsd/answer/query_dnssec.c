@@ -113,9 +113,10 @@ query_dnssec_put_proofs(struct qctx *x)
 {
 	for (size_t i = 0; i < x->nproof; i++) {
 		const struct zone_rrset *set = x->proof[i].set;
-		const struct zone_rr *rr = &set->rr[0];
+		struct zone_rr rr;
 
-		wire_put_rr(&x->b, x->proof[i].owner, set->type, WIRE_C_IN, set->ttl, rr->rdata, rr->rdlen, 0, NULL);
+		zone_rrset_rr(set, 0, &rr);
+		wire_put_rr(&x->b, x->proof[i].owner, set->type, WIRE_C_IN, set->ttl, rr.rdata, rr.rdlen, 0, NULL);
 		x->count[2]++;
 		if (set->sigs != NULL)
 			query_dnssec_put_sigs(x, 2, x->proof[i].owner, set->sigs, set->ttl);

@@ -365,11 +365,11 @@ query_explain(struct qctx *x)
 	const struct zone *z = zone_set_find(&x->s->zones, name, len);
 	const struct zone_node *n = z ? zone_node_find(z, name, len) : NULL;
 
-	if (n == NULL || n->geo == NULL || !client_allowed(x) ||
+	if (n == NULL || zone_node_geo(n) == NULL || !client_allowed(x) ||
 	    (x->q->qtype != WIRE_T_TXT && x->q->qtype != WIRE_T_ANY)) {
 		x->rcode = WIRE_RCODE_REFUSED;
 		return;
 	}
 	x->aa = 1;
-	explain_geo(x, n->geo);
+	explain_geo(x, zone_node_geo(n));
 }

@@ -132,17 +132,18 @@ static int
 build_message(struct pending *p, const struct zone *z)
 {
 	struct wire_buf b;
-	const struct zone_rr *soa = &z->soa->rr[0];
+	struct zone_rr soa;
 	uint16_t flags = NOTIFY_OPCODE << 11 | WIRE_F_AA;
 	uint8_t hdr[WIRE_HDR] = { p->id >> 8, p->id & 0xff, flags >> 8, flags & 0xff, 0, 1, 0, 1 };
 
+	zone_rrset_rr(z->soa, 0, &soa);
 	wire_buf_init(&b, p->msg, sizeof(p->msg));
 	wire_put_bytes(&b, hdr, sizeof(hdr));
 	wire_put_name(&b, z->origin);
 	wire_put_u16(&b, WIRE_T_SOA);
 	wire_put_u16(&b, WIRE_C_IN);
-	wire_put_rr(&b, z->origin, WIRE_T_SOA, WIRE_C_IN, z->soa->ttl, soa->rdata, soa->rdlen,
-		    soa->ncomp, soa->comp_off);
+	wire_put_rr(&b, z->origin, WIRE_T_SOA, WIRE_C_IN, z->soa->ttl, soa.rdata, soa.rdlen,
+		    soa.ncomp, soa.comp_off);
 	p->len = b.len;
 	return b.overflow ? -1 : 0;
 }

@@ -51,7 +51,7 @@ struct xfr_rr {
 	const uint8_t *rdata;
 	uint16_t rdlen;
 	int ncomp;
-	const uint16_t *comp;
+	uint16_t comp[2];
 };
 
 struct xfr_stream {
@@ -60,8 +60,7 @@ struct xfr_stream {
 	uint16_t id, flags;		/* of the request */
 	int opt;			/* the request had EDNS: each message gets OPT */
 	enum xfr_phase phase;
-	size_t bucket;			/* next hash bucket to take a node from */
-	const struct zone_node *node;	/* NULL: take the next bucket's */
+	const struct zone_node *node;	/* the node being written (zone_node_next) */
 	uint16_t set, rr;		/* position in node's RRsets */
 	uint16_t geo_region, geo_ep;	/* position in node's transfer view */
 	const struct conf_tsig_key *key;	/* signs every message; NULL: none */
@@ -73,17 +72,18 @@ struct xfr_stream {
 static void
 soa_record(const struct zone *z, struct xfr_rr *rr)
 {
-	const struct zone_rr *soa = &z->soa->rr[0];
+	struct zone_rr soa;
 
-	*rr = (struct xfr_rr){ z->origin, WIRE_T_SOA, z->soa->ttl, soa->rdata, soa->rdlen,
-			       soa->ncomp, soa->comp_off };
+	zone_rrset_rr(z->soa, 0, &soa);
+	*rr = (struct xfr_rr){ z->origin, WIRE_T_SOA, z->soa->ttl, soa.rdata, soa.rdlen, soa.ncomp,
+			       { soa.comp_off[0], soa.comp_off[1] } };
 }
 
 /* The RRSIG k of a signed zone's set, as the stream writes it. */
 static void
 sig_record(const uint8_t *owner, const struct zone_sigs *sigs, uint16_t k, uint32_t ttl, struct xfr_rr *rr)
 {
-	*rr = (struct xfr_rr){ owner, DNSSEC_TYPE_RRSIG, ttl, sigs->rr[k].rdata, sigs->rr[k].rdlen, 0, NULL };
+	*rr = (struct xfr_rr){ owner, DNSSEC_TYPE_RRSIG, ttl, sigs->rr[k].rdata, sigs->rr[k].rdlen, 0, { 0, 0 } };
 }
 
 /* The next endpoint of node n's transfer view, if any is left; in a
@@ -91,7 +91,7 @@ sig_record(const uint8_t *owner, const struct zone_sigs *sigs, uint16_t k, uint3
 static int
 peek_geo(struct xfr_stream *x, const struct zone_node *n, struct xfr_rr *rr)
 {
-	const struct zone_geo *g = n->geo;
+	const struct zone_geo *g = zone_node_geo(n);
 	uint16_t k;
 
 	if (g == NULL || g->xfr_exclude)
@@ -101,7 +101,7 @@ peek_geo(struct xfr_stream *x, const struct zone_node *n, struct xfr_rr *rr)
 		if (x->geo_ep < reg->nendpoints) {
 			const struct conf_endpoint *ep = &reg->endpoints[x->geo_ep];
 			*rr = (struct xfr_rr){ n->name, ep->family == 4 ? WIRE_T_A : WIRE_T_AAAA, g->ttl,
-					       ep->addr, ep->family == 4 ? 4 : 16, 0, NULL };
+					       ep->addr, ep->family == 4 ? 4 : 16, 0, { 0, 0 } };
 			return 1;
 		}
 	}
@@ -124,8 +124,10 @@ peek_geo(struct xfr_stream *x, const struct zone_node *n, struct xfr_rr *rr)
 static const struct zone_rrset *
 xfr_set(const struct zone_node *n, const struct zone_rrset *set)
 {
-	if (set->type == DNSSEC_TYPE_NSEC && n->geo != NULL && n->geo->xfr_nsec != NULL)
-		return n->geo->xfr_nsec;
+	const struct zone_geo *g = zone_node_geo(n);
+
+	if (set->type == DNSSEC_TYPE_NSEC && g != NULL && g->xfr_nsec != NULL)
+		return g->xfr_nsec;
 	return set;
 }
 
@@ -135,7 +137,7 @@ static int
 peek_node(struct xfr_stream *x, const struct zone_node *n, struct xfr_rr *rr)
 {
 	for (; x->set < n->nrrsets; x->set++, x->rr = 0) {
-		const struct zone_rrset *set = xfr_set(n, &n->rrsets[x->set]);
+		const struct zone_rrset *set = xfr_set(n, &zone_node_rrsets(n)[x->set]);
 		uint16_t nsig = set->sigs != NULL ? set->sigs->count : 0;
 		if ((n->flags & ZONE_NODE_APEX) && set->type == WIRE_T_SOA && x->rr < set->count)
 			x->rr = set->count;
@@ -145,8 +147,10 @@ peek_node(struct xfr_stream *x, const struct zone_node *n, struct xfr_rr *rr)
 			sig_record(n->name, set->sigs, (uint16_t)(x->rr - set->count), set->ttl, rr);
 			return 1;
 		}
-		const struct zone_rr *r = &set->rr[x->rr];
-		*rr = (struct xfr_rr){ n->name, set->type, set->ttl, r->rdata, r->rdlen, r->ncomp, r->comp_off };
+		struct zone_rr r;
+		zone_rrset_rr(set, x->rr, &r);	/* a walk: sets are small, transfers rare */
+		*rr = (struct xfr_rr){ n->name, set->type, set->ttl, r.rdata, r.rdlen, r.ncomp,
+				       { r.comp_off[0], r.comp_off[1] } };
 		return 1;
 	}
 	return peek_geo(x, n, rr);
@@ -170,17 +174,12 @@ peek(struct xfr_stream *x, struct xfr_rr *rr)
 			break;
 		}
 		if (x->node == NULL) {
-			while (x->bucket < z->nbuckets && z->buckets[x->bucket] == NULL)
-				x->bucket++;
-			if (x->bucket == z->nbuckets) {
-				x->phase = XS_SOA_LAST;
-				continue;
-			}
-			x->node = z->buckets[x->bucket++];
+			x->phase = XS_SOA_LAST;
+			continue;
 		}
 		if (peek_node(x, x->node, rr))
 			return 1;
-		x->node = x->node->hnext;
+		x->node = zone_node_next(z, x->node);
 		x->set = x->rr = x->geo_region = x->geo_ep = 0;
 	}
 }
@@ -188,9 +187,10 @@ peek(struct xfr_stream *x, struct xfr_rr *rr)
 static void
 advance(struct xfr_stream *x)
 {
-	if (x->phase == XS_SOA_FIRST)
+	if (x->phase == XS_SOA_FIRST) {
 		x->phase = XS_NODES;
-	else if (x->phase == XS_SOA_LAST)
+		x->node = zone_node_first(x->z);
+	} else if (x->phase == XS_SOA_LAST)
 		x->phase = XS_DONE;
 	else if (x->set < x->node->nrrsets)
 		x->rr++;

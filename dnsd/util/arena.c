@@ -31,6 +31,7 @@ struct arena {
 	struct chunk *head;
 	size_t total;
 	size_t next_cap;	/* size of the next ordinary chunk */
+	struct arena *scratch;	/* arena_scratch(), NULL until asked for */
 };
 
 struct arena *
@@ -50,6 +51,7 @@ arena_free(struct arena *a)
 
 	if (a == NULL)
 		return;
+	arena_free(a->scratch);
 	for (c = a->head; c != NULL; c = next) {
 		next = c->next;
 		munmap(c, c->maplen);
@@ -126,6 +128,12 @@ arena_alloc(struct arena *a, size_t size)
 }
 
 void *
+arena_bytes(struct arena *a, size_t size)
+{
+	return take(a, size, 1);
+}
+
+void *
 arena_memdup(struct arena *a, const void *src, size_t size)
 {
 	void *p = take(a, size, 1);
@@ -145,4 +153,30 @@ size_t
 arena_size(const struct arena *a)
 {
 	return a->total;
+}
+
+struct arena *
+arena_scratch(struct arena *a)
+{
+	if (a->scratch == NULL)
+		a->scratch = arena_new();
+	return a->scratch;
+}
+
+void
+arena_scratch_free(struct arena *a)
+{
+	arena_free(a->scratch);
+	a->scratch = NULL;
+}
+
+int
+arena_owns(const struct arena *a, const void *p)
+{
+	const unsigned char *b = p;
+
+	for (const struct chunk *c = a != NULL ? a->head : NULL; c != NULL; c = c->next)
+		if (b >= c->data && b < c->data + c->used)
+			return 1;
+	return 0;
 }

@@ -18,6 +18,15 @@ void *arena_alloc(struct arena *a, size_t size);
  * NULL on OOM. */
 void *arena_memdup(struct arena *a, const void *src, size_t size);
 char *arena_strdup(struct arena *a, const char *s);
+/* size bytes, byte-aligned (packed) and zeroed; NULL on OOM. */
+void *arena_bytes(struct arena *a, size_t size);
+/* A second arena owned by a, for what a later load step moves into a or
+ * drops (a zone's records until its answers are prepared); made on first
+ * use, freed by arena_scratch_free() or with a.  NULL on OOM. */
+struct arena *arena_scratch(struct arena *a);
+void arena_scratch_free(struct arena *a);
+/* Whether p lies in memory a handed out (a walk over its chunks). */
+int arena_owns(const struct arena *a, const void *p);
 size_t arena_size(const struct arena *a);	/* bytes handed out */
 
 #endif

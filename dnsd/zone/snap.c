@@ -52,17 +52,17 @@ build_answer_counters(struct snap *s)
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < s->zones.nzones; i++) {
 			const struct zone *z = s->zones.zones[i];
-			for (size_t b = 0; b < z->nbuckets; b++)
-				for (const struct zone_node *nd = z->buckets[b]; nd; nd = nd->hnext) {
-					if (nd->geo == NULL)
-						continue;
-					if (pass == 0)
-						n++;
-					else {
-						((struct zone_geo *)nd->geo)->id = (uint32_t)k;
-						s->geo[k++] = nd->geo;
-					}
+			for (const struct zone_node *nd = zone_node_first(z); nd; nd = zone_node_next(z, nd)) {
+				const struct zone_geo *g = zone_node_geo(nd);
+				if (g == NULL)
+					continue;
+				if (pass == 0)
+					n++;
+				else {
+					((struct zone_geo *)g)->id = (uint32_t)k;
+					s->geo[k++] = g;
 				}
+			}
 		}
 		if (pass == 0 && (s->geo = arena_alloc(s->arena, (n + 1) * sizeof(*s->geo))) == NULL)
 			return -1;

@@ -1,14 +1,15 @@
 /*
  * zload.c -- zone JSON to a prepared zone.  Load time only.  Records are
  * collected per owner in build nodes, checked (CNAME rules, geo rules,
- * residency), then turned into read-only nodes with empty non-terminals,
- * cut and wildcard links.
+ * residency), then turned into read-only nodes with empty non-terminals
+ * and their flags.
  *
- * Memory, for zones of millions of records: what the zone keeps (owner
- * names, rdata in wire form, the rr arrays) goes straight into the
- * snapshot arena as it is parsed, and is never copied again; the build
- * nodes, RRset lists and hash table are temporaries in a build arena of
- * their own, unmapped in one go at the end.  A and AAAA rdata (most of a
+ * Memory, for zones of millions of records: the build nodes, owner names,
+ * rdata, RRset lists and hash table are temporaries in a build arena of
+ * their own, unmapped in one go at the end; finalize() lays the zone out
+ * once, compactly (zone.h): nodes with their names inline in the snapshot
+ * arena, each RRset's records packed in its scratch arena, from where
+ * query_prepare moves them into the prepared answers.  A and AAAA rdata (most of a
  * big zone) are parsed with inet_pton, as ldns itself does for them; the
  * rest, and anything inet_pton refuses, goes through ldns.
  */
@@ -39,13 +40,13 @@ struct brrset {
 	uint16_t type;
 	uint32_t ttl;
 	size_t n, cap;
-	struct zone_rr *rr;		/* in the zone's arena: kept as is */
+	struct zone_rr *rr;		/* build arena: packed into the zone at finalize */
 	uint16_t *target_off;		/* additional target: offset of its name in rdata */
 	const json_t *where;		/* the type key, for messages */
 };
 
 struct bnode {
-	const uint8_t *name;		/* lowercase wire form, in the zone's arena */
+	const uint8_t *name;		/* lowercase wire form, build arena (the node copies it) */
 	uint8_t len;
 	uint8_t labels;
 	uint16_t nsets, capsets;
@@ -141,7 +142,7 @@ bnode_get(struct zbuild *b, const uint8_t *name, size_t len, int kept)
 	if ((b->nnodes + 1) * 2 > b->cap && btab_grow(b) < 0)
 		return NULL;
 	if ((n = arena_alloc(b->ba, sizeof(*n))) == NULL ||
-	    (n->name = kept ? name : arena_memdup(b->a, name, len)) == NULL)
+	    (n->name = kept ? name : arena_memdup(b->ba, name, len)) == NULL)
 		return NULL;
 	n->len = (uint8_t)len;
 	n->labels = (uint8_t)dname_labels(n->name);
@@ -206,7 +207,7 @@ name_fields(uint16_t type, int *comp0, int *comp1, int *target)
 	}
 }
 
-/* Encodes rr's rdata into zr (rdata in the zone's arena), noting name
+/* Encodes rr's rdata into zr (rdata in the build arena), noting name
  * offsets and, for types with an additional target, where its name starts. */
 static int
 rr_to_zrr(struct zbuild *b, const ldns_rr *rr, struct zone_rr *zr, uint16_t *target_off)
@@ -232,7 +233,7 @@ rr_to_zrr(struct zbuild *b, const ldns_rr *rr, struct zone_rr *zr, uint16_t *tar
 	if (ldns_buffer_position(buf) > 65535)
 		return -E2BIG;
 	zr->rdlen = (uint16_t)ldns_buffer_position(buf);
-	if ((zr->rdata = arena_memdup(b->a, ldns_buffer_begin(buf), zr->rdlen)) == NULL)
+	if ((zr->rdata = arena_memdup(b->ba, ldns_buffer_begin(buf), zr->rdlen)) == NULL)
 		return -ENOMEM;
 	return 0;
 }
@@ -261,7 +262,7 @@ brrset_get(struct zbuild *b, struct bnode *n, uint16_t type, uint32_t ttl, const
 	s = &n->sets[n->nsets];
 	memset(s, 0, sizeof(*s));
 	name_fields(type, &comp0, &comp1, &target);
-	if ((s->rr = arena_alloc(b->a, (nrr ? nrr : 1) * sizeof(*s->rr))) == NULL ||
+	if ((s->rr = arena_alloc(b->ba, (nrr ? nrr : 1) * sizeof(*s->rr))) == NULL ||
 	    (target >= 0 && (s->target_off = arena_alloc(b->ba, (nrr ? nrr : 1) * sizeof(uint16_t))) == NULL))
 		return NULL;
 	s->cap = nrr;
@@ -314,7 +315,7 @@ add_address(struct zbuild *b, uint16_t type, const char *rdata, struct zone_rr *
 		return -1;
 	memset(zr, 0, sizeof(*zr));
 	zr->rdlen = (uint16_t)len;
-	return (zr->rdata = arena_memdup(b->a, addr, len)) != NULL ? 0 : -1;
+	return (zr->rdata = arena_memdup(b->ba, addr, len)) != NULL ? 0 : -1;
 }
 
 static void
@@ -776,22 +777,66 @@ cmp_type(const void *a, const void *b)
 static int
 copy_rrsets(struct zbuild *b, const struct bnode *bn, struct zone_node *zn)
 {
-	zn->nrrsets = (uint16_t)bn->nsets;
-	if (bn->nsets == 0)
-		return 0;
-	if ((zn->rrsets = arena_alloc(b->a, bn->nsets * sizeof(*zn->rrsets))) == NULL)
-		return -ENOMEM;
+	struct zone_rrset *sets = zone_node_rrsets(zn);
+
+	zn->nrrsets = (uint8_t)bn->nsets;
 	for (size_t i = 0; i < bn->nsets; i++) {
 		const struct brrset *s = &bn->sets[i];
-		struct zone_rrset *d = &zn->rrsets[i];
+		struct zone_rrset *d = &sets[i];
 		d->type = s->type;
 		d->ttl = s->ttl;
-		d->count = (uint16_t)s->n;
-		d->rr = s->rr;		/* built in the zone's arena */
+		/* in the scratch arena until query_prepare settles them: most
+		 * end up inside the prepared answers (zone.h, ZONE_RR_HDR) */
+		if (arena_scratch(b->a) == NULL || zone_rrset_pack(arena_scratch(b->a), d, s->rr, s->n) < 0)
+			return -ENOMEM;
 		b->z->nrecords += s->n;
 	}
-	qsort(zn->rrsets, zn->nrrsets, sizeof(*zn->rrsets), cmp_type);
+	qsort(sets, zn->nrrsets, sizeof(*sets), cmp_type);
 	return 0;
+}
+
+/* RRsets signing adds to a node (zsign.h): its NSEC, at the apex the
+ * DNSKEY too; none in an unsigned zone. */
+static uint8_t
+spare_rrsets(const struct zbuild *b, const struct bnode *bn)
+{
+	if (b->sign.keys == NULL)
+		return 0;
+	return bn->len == b->z->origin_len ? 2 : 1;
+}
+
+/* The node of bn at p in the block, with its name, geo pointer and
+ * RRsets; p is advanced past it. */
+static struct zone_node *
+lay_out_node(struct zbuild *b, struct bnode *bn, uint8_t **p)
+{
+	struct zone_node *zn = (struct zone_node *)*p;
+
+	memcpy(zn->name, bn->name, bn->len);
+	zn->namelen = bn->len;
+	zn->spare = spare_rrsets(b, bn);
+	if (bn->geo != NULL) {
+		zn->flags |= ZONE_NODE_GEO;
+		memcpy((uint8_t *)zn + zone_node_head(zn), &bn->geo, sizeof(bn->geo));
+	}
+	zn->nrrsets = (uint8_t)bn->nsets;	/* for the size; copy_rrsets fills them */
+	*p += zone_node_size(zn);
+	return copy_rrsets(b, bn, zn) < 0 ? NULL : zn;
+}
+
+/* Bytes of the node block (zone.h) for every build node. */
+static size_t
+node_block_size(const struct zbuild *b)
+{
+	size_t total = 0;
+
+	for (size_t i = 0; i < b->nnodes; i++) {
+		const struct bnode *bn = b->order[i];
+		total += ((sizeof(struct zone_node) + bn->len + ZONE_NODE_UNIT - 1) & ~(size_t)(ZONE_NODE_UNIT - 1)) +
+			 (bn->geo != NULL ? sizeof(void *) : 0) +
+			 (bn->nsets + (size_t)spare_rrsets(b, bn)) * sizeof(struct zone_rrset);
+	}
+	return total;
 }
 
 /* Orders b->order by label count (parents first), in linear time. */
@@ -817,8 +862,8 @@ sort_by_depth(struct zbuild *b)
 	return 0;
 }
 
-/* Parent, wildcard, cut and DNAME links; parents come first (sorted by
- * depth). */
+/* Node flags: apex, DNAME, wildcard, delegation, and the ones that stand
+ * for links (zone.h); parents come first (sorted by depth). */
 static void
 link_node(struct zbuild *b, struct bnode *bn)
 {
@@ -832,53 +877,15 @@ link_node(struct zbuild *b, struct bnode *bn)
 		return;
 	}
 	const uint8_t *pname = dname_parent(bn->name);
-	struct bnode *p = bnode_find(b, pname, bn->len - (size_t)bn->name[0] - 1);
-	zn->parent = p->final;
+	struct zone_node *p = bnode_find(b, pname, bn->len - (size_t)bn->name[0] - 1)->final;
 	if (bn->name[0] == 1 && bn->name[1] == '*') {
 		zn->flags |= ZONE_NODE_WILD;
-		p->final->wildcard = zn;
+		p->flags |= ZONE_NODE_HAS_WILD;
 	}
 	if (zone_rrset_get(zn, WIRE_T_NS) != NULL)
 		zn->flags |= ZONE_NODE_DELEG;
-	zn->cut = p->final->cut ? p->final->cut : (zn->flags & ZONE_NODE_DELEG) ? zn : NULL;
-}
-
-/* "." as an SVCB or HTTPS TargetName: in ServiceMode (priority above 0)
- * the owner itself, in AliasMode no service at all (RFC 9460 2.5). */
-static int
-target_is_owner(uint16_t type, const struct zone_rr *rr, const uint8_t *target)
-{
-	return (type == WIRE_T_SVCB || type == WIRE_T_HTTPS) && *target == 0 && rr->rdlen >= 2 &&
-	       wire_get16(rr->rdata) > 0;
-}
-
-static void
-link_targets(struct zbuild *b, struct bnode *bn)
-{
-	uint8_t t[DNAME_MAX];
-
-	for (size_t i = 0; i < bn->nsets; i++) {
-		struct brrset *s = &bn->sets[i];
-		if (s->target_off == NULL)
-			continue;
-		for (size_t j = 0; j < s->n; j++) {
-			if (s->target_off[j] == NO_TARGET)
-				continue;
-			/* an uncompressed name ldns wrote: copy it, lowercased */
-			memcpy(t, s->rr[j].rdata + s->target_off[j], s->rr[j].rdlen - s->target_off[j] < DNAME_MAX ?
-			       s->rr[j].rdlen - s->target_off[j] : DNAME_MAX);
-			dname_lower(t);
-			if (target_is_owner(s->type, &s->rr[j], t)) {
-				s->rr[j].target = bn->final;
-				continue;
-			}
-			if (*t == 0 || !dname_is_under(t, b->z->origin))
-				continue;
-			struct bnode *tn = bnode_find(b, t, dname_len(t));
-			if (tn != NULL)
-				s->rr[j].target = tn->final;	/* the zone's own rr array */
-		}
-	}
+	if (p->flags & (ZONE_NODE_DELEG | ZONE_NODE_BELOW_CUT))
+		zn->flags |= ZONE_NODE_BELOW_CUT;
 }
 
 static int
@@ -889,29 +896,33 @@ finalize(struct zbuild *b)
 
 	if (add_empty_nonterminals(b) < 0)
 		return -ENOMEM;
-	while (nb < b->nnodes * 2)
+	/* chains average under one node: a bucket costs a pointer, a node
+	 * in a chain one hop */
+	while (nb < b->nnodes)
 		nb <<= 1;
 	z->nbuckets = nb;
-	struct zone_node *nodes = arena_alloc(b->a, (b->nnodes + 1) * sizeof(*nodes));
-	if ((z->buckets = arena_alloc(b->a, nb * sizeof(*z->buckets))) == NULL || nodes == NULL ||
-	    sort_by_depth(b) < 0)
+	for (size_t i = 0; i < b->nnodes; i++)
+		if (b->order[i]->nsets > UINT8_MAX) {
+			dnsd_err_add(b->err, "%s: a name has more than %d record types", z->file, UINT8_MAX);
+			return -1;
+		}
+	size_t size = node_block_size(b);
+	if ((z->buckets = arena_alloc(b->a, nb * sizeof(*z->buckets))) == NULL || sort_by_depth(b) < 0 ||
+	    size / ZONE_NODE_UNIT >= UINT32_MAX || (z->nodes = arena_alloc(b->a, size)) == NULL)
 		return -ENOMEM;
+	z->nodes_end = z->nodes + size;
+	uint8_t *p = z->nodes;
 	for (size_t i = 0; i < b->nnodes; i++) {
 		struct bnode *bn = b->order[i];
-		struct zone_node *zn = &nodes[i];
-		zn->name = bn->name;
-		if (copy_rrsets(b, bn, zn) < 0)
+		struct zone_node *zn = lay_out_node(b, bn, &p);
+		if (zn == NULL)
 			return -ENOMEM;
-		zn->namelen = bn->len;
-		zn->geo = bn->geo;
 		bn->final = zn;
 		size_t h = dname_hash(zn->name, zn->namelen) & (nb - 1);
 		zn->hnext = z->buckets[h];
-		z->buckets[h] = zn;
+		z->buckets[h] = (uint32_t)(((uint8_t *)zn - z->nodes) / ZONE_NODE_UNIT + 1);
 		link_node(b, bn);
 	}
-	for (size_t i = 0; i < b->nnodes; i++)
-		link_targets(b, b->order[i]);
 	z->nnodes = b->nnodes;
 	z->soa = zone_rrset_get(z->apex, WIRE_T_SOA);
 	return 0;
@@ -1221,7 +1232,7 @@ zload_zone(struct arena *a, const struct dnsd_conf *conf, const char *file, stru
 		/* every message that needs a position is out: the tree goes
 		 * before the final nodes are laid out, which lowers the peak */
 		release_tree(&b.d);
-		if (err->count == before && finalize(&b) < 0)
+		if (err->count == before && finalize(&b) < 0 && err->count == before)
 			dnsd_err_add(err, "%s: out of memory", file);
 		if (err->count == before && b.sign.keys != NULL)
 			zsign_zone(a, b.z, conf, &b.sign, time(NULL), err);
@@ -1243,17 +1254,17 @@ zload_describe_pins(const struct zone *z, const struct dnsd_conf *conf, FILE *ou
 {
 	char name[DNAME_MAX * 4 + 2];
 
-	for (size_t i = 0; i < z->nbuckets; i++)
-		for (const struct zone_node *n = z->buckets[i]; n; n = n->hnext) {
-			if (n->geo == NULL)
-				continue;
-			dname_to_text(n->name, name, sizeof(name));
-			for (size_t p = 0; p < geo_pin_count(conf->geo); p++) {
-				int governed = !(n->geo->gn.exempt & (1u << p));
-				fprintf(out, "pin %s %s %s\n", geo_pin_name(conf->geo, (int)p),
-					governed ? "governs" : "exempts", name);
-			}
+	for (const struct zone_node *n = zone_node_first(z); n; n = zone_node_next(z, n)) {
+		const struct zone_geo *g = zone_node_geo(n);
+		if (g == NULL)
+			continue;
+		dname_to_text(n->name, name, sizeof(name));
+		for (size_t p = 0; p < geo_pin_count(conf->geo); p++) {
+			int governed = !(g->gn.exempt & (1u << p));
+			fprintf(out, "pin %s %s %s\n", geo_pin_name(conf->geo, (int)p),
+				governed ? "governs" : "exempts", name);
 		}
+	}
 }
 
 void
@@ -1266,20 +1277,20 @@ zload_describe_transfer(const struct zone *z, const struct dnsd_conf *conf, FILE
 	dname_to_text(z->origin, origin, sizeof(origin));
 	fprintf(out, "transfer %s allow=%zu tsig=%s notify=%zu\n", origin, z->transfer->nallow,
 		z->transfer->key ? z->transfer->key->name : "none", z->transfer->nnotify);
-	for (size_t i = 0; i < z->nbuckets; i++)
-		for (const struct zone_node *n = z->buckets[i]; n; n = n->hnext) {
-			if (n->geo == NULL)
-				continue;
-			dname_to_text(n->name, name, sizeof(name));
-			fprintf(out, "transfer %s geo %s ", origin, name);
-			if (n->geo->xfr_exclude)
-				fprintf(out, "excluded (a secondary answers NXDOMAIN or NODATA for its addresses)\n");
-			else
-				for (int k = 0; k < n->geo->nxfr; k++)
-					fprintf(out, "%s%s", k ? "," : "regions=", geo_region_name(conf->geo, n->geo->xfr[k]));
-			if (!n->geo->xfr_exclude)
-				fputc('\n', out);
-		}
+	for (const struct zone_node *n = zone_node_first(z); n; n = zone_node_next(z, n)) {
+		const struct zone_geo *g = zone_node_geo(n);
+		if (g == NULL)
+			continue;
+		dname_to_text(n->name, name, sizeof(name));
+		fprintf(out, "transfer %s geo %s ", origin, name);
+		if (g->xfr_exclude)
+			fprintf(out, "excluded (a secondary answers NXDOMAIN or NODATA for its addresses)\n");
+		else
+			for (int k = 0; k < g->nxfr; k++)
+				fprintf(out, "%s%s", k ? "," : "regions=", geo_region_name(conf->geo, g->xfr[k]));
+		if (!g->xfr_exclude)
+			fputc('\n', out);
+	}
 }
 
 void

@@ -4,6 +4,8 @@
  */
 #include <string.h>
 
+#include "dnsd/proto/wire.h"
+#include "dnsd/util/arena.h"
 #include "dnsd/zone/zone.h"
 
 const struct zone *
@@ -33,10 +35,14 @@ const struct zone_node *
 zone_node_find(const struct zone *z, const uint8_t *name, size_t len)
 {
 	uint32_t h = dname_hash(name, len) & (z->nbuckets - 1);
+	const struct zone_node *n;
 
-	for (const struct zone_node *n = z->buckets[h]; n != NULL; n = n->hnext)
+	/* offsets count from 1 so that 0 ends a chain */
+	for (uint32_t at = z->buckets[h]; at != 0; at = n->hnext) {
+		n = (const struct zone_node *)(z->nodes + (size_t)(at - 1) * ZONE_NODE_UNIT);
 		if (n->namelen == len && memcmp(n->name, name, len) == 0)
 			return n;
+	}
 	return NULL;
 }
 
@@ -59,7 +65,7 @@ zone_lookup(const struct zone *z, const uint8_t *name, size_t len, struct zone_l
 		out->node = n;
 	else
 		out->encloser = n;
-	out->cut = n->cut;
+	out->cut = zone_node_cut(z, n);
 	/* a DNAME rewrites names below its owner, never the owner itself;
 	 * zload refuses names below a DNAME, so only an encloser can hold it */
 	if (s != name && (n->flags & ZONE_NODE_DNAME))
@@ -72,12 +78,47 @@ zone_lookup(const struct zone *z, const uint8_t *name, size_t len, struct zone_l
 	}
 }
 
+const struct zone_node *
+zone_node_wildcard(const struct zone *z, const struct zone_node *n)
+{
+	uint8_t name[DNAME_MAX];
+
+	if (!(n->flags & ZONE_NODE_HAS_WILD) || n->namelen + 2u > DNAME_MAX)
+		return NULL;
+	name[0] = 1;
+	name[1] = '*';
+	memcpy(name + 2, n->name, n->namelen);
+	return zone_node_find(z, name, n->namelen + 2u);
+}
+
+const struct zone_node *
+zone_node_cut(const struct zone *z, const struct zone_node *n)
+{
+	const struct zone_node *cut = (n->flags & ZONE_NODE_DELEG) ? n : NULL, *a;
+	const uint8_t *p = n->name;
+	size_t len = n->namelen;
+
+	if (!(n->flags & ZONE_NODE_BELOW_CUT))
+		return cut;
+	/* glue and occluded data: every ancestor exists, the topmost
+	 * delegation among them wins */
+	while (len > z->origin_len) {
+		len -= (size_t)*p + 1;
+		p += *p + 1;
+		if ((a = zone_node_find(z, p, len)) != NULL && (a->flags & ZONE_NODE_DELEG))
+			cut = a;
+	}
+	return cut;
+}
+
 const struct zone_rrset *
 zone_rrset_get(const struct zone_node *n, uint16_t type)
 {
+	const struct zone_rrset *sets = zone_node_rrsets(n);
+
 	for (uint16_t i = 0; i < n->nrrsets; i++)
-		if (n->rrsets[i].type == type)
-			return &n->rrsets[i];
+		if (sets[i].type == type)
+			return &sets[i];
 	return NULL;
 }
 
@@ -96,4 +137,131 @@ zone_nsec_find(const struct zone_dnssec *d, const uint8_t *name)
 			hi = mid;
 	}
 	return d->chain[lo];
+}
+
+/* --- records --------------------------------------------------------- */
+
+/* Length of the uncompressed name at p if it ends within max bytes, else
+ * 0: rdata given as RFC 3597 hex need not hold the names its type has. */
+static size_t
+name_len_within(const uint8_t *p, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && p[n] != 0) {
+		if (p[n] > 63)
+			return 0;
+		n += (size_t)p[n] + 1;
+	}
+	return n < max ? n + 1 : 0;
+}
+
+void
+zone_rr_names(uint16_t type, struct zone_rr *rr)
+{
+	size_t first;
+
+	rr->ncomp = 0;
+	switch (type) {
+	case WIRE_T_NS: case WIRE_T_CNAME: case WIRE_T_PTR: case WIRE_T_SOA:
+		if ((first = name_len_within(rr->rdata, rr->rdlen)) == 0)
+			return;
+		rr->comp_off[rr->ncomp++] = 0;
+		if (type == WIRE_T_SOA && name_len_within(rr->rdata + first, rr->rdlen - first) != 0)
+			rr->comp_off[rr->ncomp++] = (uint16_t)first;
+		return;
+	case WIRE_T_MX:
+		if (rr->rdlen > 2 && name_len_within(rr->rdata + 2, rr->rdlen - 2u) != 0)
+			rr->comp_off[rr->ncomp++] = 2;
+		return;
+	default:
+		return;
+	}
+}
+
+/* Skips n character-strings from off; -1 past the end. */
+static int
+skip_strings(const uint8_t *rdata, uint16_t rdlen, int off, int n)
+{
+	while (n-- > 0) {
+		if (off >= rdlen)
+			return -1;
+		off += 1 + rdata[off];
+	}
+	return off;
+}
+
+int
+zone_rr_target(uint16_t type, const uint8_t *rdata, uint16_t rdlen)
+{
+	int off;
+
+	switch (type) {
+	case WIRE_T_NS: off = 0; break;
+	case WIRE_T_MX: off = 2; break;
+	case WIRE_T_SRV: off = 6; break;
+	case WIRE_T_SVCB: case WIRE_T_HTTPS: off = 2; break;	/* TargetName (RFC 9460 2.2) */
+	case WIRE_T_NAPTR: off = skip_strings(rdata, rdlen, 4, 3); break;	/* replacement (RFC 3403 4.1) */
+	default: return -1;
+	}
+	if (off < 0 || off >= rdlen || name_len_within(rdata + off, (size_t)(rdlen - off)) == 0)
+		return -1;
+	return off;
+}
+
+static void
+put_be(uint8_t *p, uint32_t v, int n)
+{
+	for (int i = n - 1; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+int
+zone_rrset_pack(struct arena *a, struct zone_rrset *set, const struct zone_rr *rr, size_t n)
+{
+	size_t len = 0;
+	uint8_t *p;
+
+	for (size_t i = 0; i < n; i++)
+		len += ZONE_RR_HDR + rr[i].rdlen;
+	if ((p = arena_bytes(a, len)) == NULL)
+		return -1;
+	set->data = p;
+	set->count = (uint16_t)n;
+	for (size_t i = 0; i < n; i++) {
+		p[0] = 0xc0;
+		p[1] = WIRE_HDR;
+		put_be(p + 2, set->type, 2);
+		put_be(p + 4, WIRE_C_IN, 2);
+		put_be(p + 6, set->ttl, 4);
+		put_be(p + 10, rr[i].rdlen, 2);
+		memcpy(p + ZONE_RR_HDR, rr[i].rdata, rr[i].rdlen);
+		p += ZONE_RR_HDR + rr[i].rdlen;
+	}
+	return 0;
+}
+
+const struct zone_node *
+zone_target_node(const struct zone *z, uint16_t type, const uint8_t *owner, const struct zone_rr *rr)
+{
+	uint8_t t[DNAME_MAX];
+	int off = zone_rr_target(type, rr->rdata, rr->rdlen);
+	size_t len;
+
+	if (off < 0)
+		return NULL;
+	len = dname_len(rr->rdata + off);
+	memcpy(t, rr->rdata + off, len);
+	if (*t == 0) {
+		/* "." in ServiceMode (priority above 0) is the owner itself,
+		 * in AliasMode no service at all (RFC 9460 2.5) */
+		if ((type != WIRE_T_SVCB && type != WIRE_T_HTTPS) || wire_get16(rr->rdata) == 0)
+			return NULL;
+		len = dname_len(owner);
+		memcpy(t, owner, len);
+	}
+	dname_lower(t);
+	if (!dname_is_under(t, z->origin))
+		return NULL;
+	return zone_node_find(z, t, len);
 }

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "dnsd/conf/conf.h"
 #include "dnsd/proto/dname.h"
@@ -18,27 +19,29 @@ struct zone_node;
 
 /* One record's rdata in wire form, names uncompressed.  For the types
  * RFC 3597 allows us to compress (NS CNAME PTR MX SOA) comp_off lists the
- * names inside rdata so the answer can point them at earlier names. */
+ * names inside rdata so the answer can point them at earlier names.
+ * RRset records are read through zone_rr_next(), which fills one in;
+ * signatures (zone_sigs, zone_geo_sig) are kept as arrays of them. */
 struct zone_rr {
 	const uint8_t *rdata;
 	uint16_t rdlen;
 	uint8_t ncomp;
 	uint16_t comp_off[2];
-	/* NS MX SRV NAPTR SVCB HTTPS target in the zone, for additional */
-	const struct zone_node *target;
 };
 
 /* The answer to a query for exactly an RRset's owner and type, prepared
  * at load by the query builder itself (query_prepare): the sections that
  * follow a question of the owner's length at offset 12, names compressed
  * against that question, with their counts and the header bits.  Valid
- * for any case of the name, any ID and flags; OPT is appended after. */
-struct zone_prepared {
-	const uint8_t *bytes;
+ * for any case of the name, any ID and flags; OPT is appended after.
+ * Packed: a header of 10 bytes and the answer bytes behind it, one block
+ * per RRset (docs/performance.md §10). */
+struct __attribute__((packed)) zone_prepared {
 	uint16_t len;
 	uint16_t count[3];	/* answer, authority, additional */
 	uint8_t aa;
 	uint8_t rcode;
+	uint8_t bytes[];
 };
 
 /* The SOA of a negative answer (NXDOMAIN, NODATA), prepared for a
@@ -60,14 +63,81 @@ struct zone_sigs {
 	struct zone_rr rr[];		/* RRSIG rdata, names uncompressed */
 };
 
+/* An RRset's records lie one after the other in data as an answer
+ * carries them right after a question: owner a pointer to offset 12
+ * (0xc00c), type, class IN, TTL, RDLENGTH, then rdata with every name
+ * uncompressed.  When the set's rdata holds no name to compress that is
+ * byte for byte how its prepared answer starts, so query_prepare points
+ * data there instead of keeping a second copy. */
+#define ZONE_RR_HDR 12
+
 struct zone_rrset {
 	uint16_t type;
 	uint16_t count;
 	uint32_t ttl;
-	struct zone_rr *rr;
+	const uint8_t *data;		/* count records, see ZONE_RR_HDR */
 	const struct zone_prepared *prepared;	/* NULL: built per query */
 	const struct zone_sigs *sigs;	/* NULL: unsigned (unsigned zone, glue, delegation NS) */
 };
+
+/* Walks an RRset's records: zone_rr_first(set, &it), then
+ * zone_rr_next(&it, &rr) until it returns 0. */
+struct zone_rr_iter {
+	const uint8_t *p;
+	uint16_t left, type;
+};
+
+static inline void
+zone_rr_first(const struct zone_rrset *set, struct zone_rr_iter *it)
+{
+	it->p = set->data;
+	it->left = set->count;
+	it->type = set->type;
+}
+
+/* Where the names to compress are, for a record of type (comp_off). */
+void zone_rr_names(uint16_t type, struct zone_rr *rr);
+
+static inline int
+zone_rr_next(struct zone_rr_iter *it, struct zone_rr *rr)
+{
+	if (it->left == 0)
+		return 0;
+	rr->rdlen = (uint16_t)(it->p[10] << 8 | it->p[11]);
+	rr->rdata = it->p + ZONE_RR_HDR;
+	it->p += ZONE_RR_HDR + rr->rdlen;
+	it->left--;
+	zone_rr_names(it->type, rr);
+	return 1;
+}
+
+/* Record i of set (i < count), by walking the ones before it. */
+static inline void
+zone_rrset_rr(const struct zone_rrset *set, uint16_t i, struct zone_rr *rr)
+{
+	struct zone_rr_iter it;
+
+	zone_rr_first(set, &it);
+	do
+		zone_rr_next(&it, rr);
+	while (i-- > 0);
+}
+
+/* The first record's rdata (an RRset has at least one). */
+static inline const uint8_t *
+zone_rrset_rdata0(const struct zone_rrset *set)
+{
+	return set->data + ZONE_RR_HDR;
+}
+
+/* Load time: lays the n records rr out as set's data in arena a, in that
+ * order; set's type and ttl must be set.  -1 when out of memory. */
+struct arena;
+int zone_rrset_pack(struct arena *a, struct zone_rrset *set, const struct zone_rr *rr, size_t n);
+
+/* The offset in rdata of the name whose address records go in the
+ * additional section (NS MX SRV NAPTR SVCB HTTPS targets), or -1. */
+int zone_rr_target(uint16_t type, const uint8_t *rdata, uint16_t rdlen);
 
 /* The pre-made signatures of a geo name's answers for one family
  * (docs/dnssec.md §3): an answered endpoint set is a bit mask over the
@@ -112,20 +182,62 @@ enum {
 	ZONE_NODE_DELEG = 2,	/* NS below the apex: a zone cut */
 	ZONE_NODE_WILD = 4,	/* first label is "*" */
 	ZONE_NODE_DNAME = 8,	/* holds a DNAME: names below it are rewritten, none exist */
+	ZONE_NODE_HAS_WILD = 16,	/* a "*" child exists (zone_node_wildcard) */
+	ZONE_NODE_BELOW_CUT = 32,	/* a zone cut lies strictly above (zone_node_cut) */
 };
 
+/* A name of the zone.  Nodes are the bulk of a big zone's memory, so
+ * they keep no links a lookup can do without (docs/performance.md §10):
+ * every node of a zone lies in one block, one after the other in order
+ * of depth, each as this header, its name, padding to 8 bytes, the geo
+ * pointer when ZONE_NODE_GEO is set, then its RRsets (nrrsets in use,
+ * spare more that signing fills).  The hash chain is an offset into the
+ * block; the wildcard child and the cut above are found by name when the
+ * flags say they exist.  Read through the functions below. */
 struct zone_node {
-	const uint8_t *name;		/* lowercase wire form */
+	uint32_t hnext;			/* next in the hash chain, ZONE_NODE_UNIT units; 0: none */
 	uint8_t namelen;
 	uint8_t flags;
-	uint16_t nrrsets;
-	struct zone_rrset *rrsets;	/* sorted by type */
-	struct zone_node *parent;	/* NULL at the apex */
-	struct zone_node *wildcard;	/* the "*" child, if any */
-	struct zone_node *cut;		/* topmost delegation at or above, NULL if none */
-	const struct zone_geo *geo;
-	struct zone_node *hnext;	/* hash chain */
+	uint8_t nrrsets;
+	uint8_t spare;
+	uint8_t name[];			/* lowercase wire form */
 };
+
+enum { ZONE_NODE_GEO = 64 };		/* a geo-routed owner: zone_node_geo() */
+#define ZONE_NODE_UNIT 8
+
+static inline size_t
+zone_node_head(const struct zone_node *n)
+{
+	return (sizeof(*n) + n->namelen + ZONE_NODE_UNIT - 1) & ~(size_t)(ZONE_NODE_UNIT - 1);
+}
+
+static inline const struct zone_geo *
+zone_node_geo(const struct zone_node *n)
+{
+	const struct zone_geo *g;
+
+	if (!(n->flags & ZONE_NODE_GEO))
+		return NULL;
+	memcpy(&g, (const uint8_t *)n + zone_node_head(n), sizeof(g));
+	return g;
+}
+
+/* The node's RRsets, sorted by type: nrrsets of them. */
+static inline struct zone_rrset *
+zone_node_rrsets(const struct zone_node *n)
+{
+	size_t at = zone_node_head(n) + ((n->flags & ZONE_NODE_GEO) ? sizeof(void *) : 0);
+
+	return (struct zone_rrset *)((uintptr_t)n + at);
+}
+
+/* Bytes a node takes in its zone's block. */
+static inline size_t
+zone_node_size(const struct zone_node *n)
+{
+	return (size_t)((const uint8_t *)(zone_node_rrsets(n) + n->nrrsets + n->spare) - (const uint8_t *)n);
+}
 
 /* Who may transfer a zone and whom it notifies (docs/transfer.md). */
 struct zone_transfer {
@@ -155,8 +267,9 @@ struct zone {
 	const struct zone_rrset *soa;
 	uint32_t neg_ttl;		/* RFC 2308: min(SOA TTL, SOA MINIMUM) */
 	const struct zone_negative *neg;	/* NULL: built per query */
+	uint8_t *nodes, *nodes_end;	/* the node block (struct zone_node) */
 	size_t nbuckets;		/* power of two */
-	struct zone_node **buckets;
+	uint32_t *buckets;		/* offsets into the block, ZONE_NODE_UNIT units; 0: empty */
 	size_t nnodes, nrecords;
 	uint32_t serial;
 	const struct zone_transfer *transfer;	/* NULL: transfers refused to everyone */
@@ -191,6 +304,32 @@ struct zone_lookup {
  * at or below a cut is not ours to apply, and a cut below a DNAME is
  * never reached (RFC 6672 3.1, docs/protocol.md §13). */
 void zone_lookup(const struct zone *z, const uint8_t *name, size_t len, struct zone_lookup *out);
+
+/* The node in z whose A and AAAA go in the additional section for
+ * record rr of an RRset of type at owner (zone_rr_target), or NULL. */
+const struct zone_node *zone_target_node(const struct zone *z, uint16_t type, const uint8_t *owner,
+					 const struct zone_rr *rr);
+
+/* Every node of z in turn: for (n = zone_node_first(z); n; n = zone_node_next(z, n)). */
+static inline const struct zone_node *
+zone_node_first(const struct zone *z)
+{
+	return z->nodes < z->nodes_end ? (const struct zone_node *)z->nodes : NULL;
+}
+
+static inline const struct zone_node *
+zone_node_next(const struct zone *z, const struct zone_node *n)
+{
+	const uint8_t *next = (const uint8_t *)n + zone_node_size(n);
+
+	return next < z->nodes_end ? (const struct zone_node *)next : NULL;
+}
+
+/* The "*" child of n, or NULL. */
+const struct zone_node *zone_node_wildcard(const struct zone *z, const struct zone_node *n);
+
+/* The topmost delegation at or above n, or NULL: a referral's cut. */
+const struct zone_node *zone_node_cut(const struct zone *z, const struct zone_node *n);
 
 /* RRset of the given type at a node, or NULL. */
 const struct zone_rrset *zone_rrset_get(const struct zone_node *n, uint16_t type);

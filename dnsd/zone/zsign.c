@@ -95,9 +95,12 @@ sign_rrset(struct zsign *zs, const struct zone_node *n, struct zone_rrset *set)
 	int rc = -1;
 
 	if (rdata != NULL && rdlen != NULL) {
-		for (uint16_t i = 0; i < set->count; i++) {
-			rdata[i] = set->rr[i].rdata;
-			rdlen[i] = set->rr[i].rdlen;
+		struct zone_rr_iter it;
+		struct zone_rr rr;
+		zone_rr_first(set, &it);
+		for (uint16_t i = 0; zone_rr_next(&it, &rr); i++) {
+			rdata[i] = rr.rdata;
+			rdlen[i] = rr.rdlen;
 		}
 		if (sign_records(zs, n->name, n->namelen, set->type, set->ttl, rdata, rdlen, set->count) == 0 &&
 		    (set->sigs = keep_sigs(zs)) != NULL)
@@ -108,25 +111,24 @@ sign_rrset(struct zsign *zs, const struct zone_node *n, struct zone_rrset *set)
 	return rc;
 }
 
-/* Adds set to n's RRsets, which stay sorted by type, in a new array:
- * pointers into the old one (zone.soa) must be taken again. */
+/* Adds set to n's RRsets, which stay sorted by type, in one of the slots
+ * the loader kept spare (zload.c, spare_rrsets): pointers to the sets
+ * after it (zone.soa) must be taken again. */
 static int
 add_rrset(struct zsign *zs, struct zone_node *n, const struct zone_rrset *set)
 {
-	struct zone_rrset *v = arena_alloc(zs->a, ((size_t)n->nrrsets + 1) * sizeof(*v));
+	struct zone_rrset *v = zone_node_rrsets(n);
 	uint16_t at = 0;
 
-	if (v == NULL)
+	(void)zs;
+	if (n->spare == 0)
 		return -1;
-	while (at < n->nrrsets && n->rrsets[at].type < set->type)
+	while (at < n->nrrsets && v[at].type < set->type)
 		at++;
-	if (at > 0)	/* a node may have had no RRsets: rrsets NULL */
-		memcpy(v, n->rrsets, at * sizeof(*v));
+	memmove(v + at + 1, v + at, (n->nrrsets - at) * sizeof(*v));
 	v[at] = *set;
-	if (n->nrrsets > at)
-		memcpy(v + at + 1, n->rrsets + at, (n->nrrsets - at) * sizeof(*v));
-	n->rrsets = v;
 	n->nrrsets++;
+	n->spare--;
 	return 0;
 }
 
@@ -134,7 +136,7 @@ add_rrset(struct zsign *zs, struct zone_node *n, const struct zone_rrset *set)
 static int
 authoritative(const struct zone_node *n)
 {
-	return n->cut == NULL || n->cut == n;
+	return !(n->flags & ZONE_NODE_BELOW_CUT);
 }
 
 /* At a cut only the parent side's own data, DS and NSEC, is signed. */
@@ -149,16 +151,16 @@ add_dnskey(struct zsign *zs)
 {
 	size_t n = dnssec_keyset_count(zs->keys);
 	struct zone_rrset set = { .type = DNSSEC_TYPE_DNSKEY, .count = (uint16_t)n, .ttl = zs->z->soa->ttl };
-	struct zone_rr *rr = arena_alloc(zs->a, n * sizeof(*rr));
+	struct zone_rr rr[DNSSEC_MAX_KEYS];
 
-	if (rr == NULL)
+	if (n > DNSSEC_MAX_KEYS)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *rd = dnssec_key_rdata(zs->keys, i, &rr[i].rdlen);
-		if ((rr[i].rdata = arena_memdup(zs->a, rd, rr[i].rdlen)) == NULL)
-			return -1;
+		rr[i].rdata = rd;	/* copied by the packing below */
 	}
-	set.rr = rr;
+	if (zone_rrset_pack(zs->a, &set, rr, n) < 0)
+		return -1;
 	return add_rrset(zs, zs->z->apex, &set);
 }
 
@@ -363,17 +365,19 @@ make_nsec(struct zsign *zs, const struct zone_node *n, const struct zone_node *n
 	uint16_t *types = malloc(((size_t)n->nrrsets + 4) * sizeof(*types));
 	static uint8_t bitmap[DNSSEC_BITMAP_MAX];	/* load runs on one thread */
 	struct zone_rrset *set = arena_alloc(zs->a, sizeof(*set));
-	struct zone_rr *rr = arena_alloc(zs->a, sizeof(*rr));
+	uint8_t rd[DNAME_MAX + DNSSEC_BITMAP_MAX];
+	struct zone_rr rr = { .rdata = rd };
 	size_t k = 0, blen;
-	uint8_t *rd;
 
-	if (types == NULL || set == NULL || rr == NULL) {
+	if (types == NULL || set == NULL) {
 		free(types);
 		return NULL;
 	}
+	const struct zone_rrset *sets = zone_node_rrsets(n);
+
 	for (uint16_t i = 0; i < n->nrrsets; i++)
-		if (signed_here(n, n->rrsets[i].type) || n->rrsets[i].type == WIRE_T_NS)
-			types[k++] = n->rrsets[i].type;
+		if (signed_here(n, sets[i].type) || sets[i].type == WIRE_T_NS)
+			types[k++] = sets[i].type;
 	if (fams & 1 << GEO_FAM_A)
 		types[k++] = WIRE_T_A;
 	if (fams & 1 << GEO_FAM_AAAA)
@@ -382,16 +386,13 @@ make_nsec(struct zsign *zs, const struct zone_node *n, const struct zone_node *n
 	types[k++] = DNSSEC_TYPE_NSEC;
 	blen = dnssec_type_bitmap(types, k, bitmap);
 	free(types);
-	if ((rd = arena_alloc(zs->a, next->namelen + blen)) == NULL)
-		return NULL;
 	memcpy(rd, next->name, next->namelen);
 	memcpy(rd + next->namelen, bitmap, blen);
-	rr->rdata = rd;
-	rr->rdlen = (uint16_t)(next->namelen + blen);
+	rr.rdlen = (uint16_t)(next->namelen + blen);
 	set->type = DNSSEC_TYPE_NSEC;
-	set->count = 1;
 	set->ttl = ttl;
-	set->rr = rr;
+	if (zone_rrset_pack(zs->a, set, &rr, 1) < 0)
+		return NULL;
 	return sign_rrset(zs, n, set) < 0 ? NULL : set;
 }
 
@@ -415,10 +416,9 @@ build_chain(struct zsign *zs, size_t *count)
 
 	if (chain == NULL)
 		return NULL;
-	for (size_t b = 0; b < z->nbuckets; b++)
-		for (struct zone_node *node = z->buckets[b]; node != NULL; node = node->hnext)
-			if (authoritative(node) && (node->nrrsets > 0 || node->geo != NULL))
-				chain[n++] = node;
+	for (const struct zone_node *node = zone_node_first(z); node != NULL; node = zone_node_next(z, node))
+		if (authoritative(node) && (node->nrrsets > 0 || zone_node_geo(node) != NULL))
+			chain[n++] = (struct zone_node *)node;	/* the loader's own: signing fills it */
 	qsort(chain, n, sizeof(*chain), cmp_canonical);
 	*count = n;
 	return chain;
@@ -427,9 +427,10 @@ build_chain(struct zsign *zs, size_t *count)
 static int
 sign_node(struct zsign *zs, struct zone_node *n)
 {
+	struct zone_rrset *sets = zone_node_rrsets(n);
+
 	for (uint16_t i = 0; i < n->nrrsets; i++)
-		if (n->rrsets[i].sigs == NULL && signed_here(n, n->rrsets[i].type) &&
-		    sign_rrset(zs, n, &n->rrsets[i]) < 0)
+		if (sets[i].sigs == NULL && signed_here(n, sets[i].type) && sign_rrset(zs, n, &sets[i]) < 0)
 			return -1;
 	return 0;
 }
@@ -437,7 +438,7 @@ sign_node(struct zsign *zs, struct zone_node *n)
 static int
 sign_geo_node(struct zsign *zs, struct zone_node *n, const struct zone_node *next)
 {
-	struct zone_geo *g = (struct zone_geo *)n->geo;
+	struct zone_geo *g = (struct zone_geo *)zone_node_geo(n);	/* the loader's own */
 	int fams = geo_families(zs->conf, &g->gn), view;
 
 	for (int fam = 0; fam < 2; fam++) {
@@ -480,11 +481,11 @@ ds_text(struct arena *a, const struct dnssec_keyset *ks)
 static void
 serial_to(struct zone *z, uint32_t serial)
 {
-	uint8_t *rd = (uint8_t *)z->soa->rr[0].rdata;
+	uint8_t *rd = (uint8_t *)zone_rrset_rdata0(z->soa);
 	size_t off = dname_len(rd);
 
 	off += dname_len(rd + off);
-	if (off + 4 > z->soa->rr[0].rdlen || (int32_t)(serial - z->serial) <= 0)
+	if (off + 4 > wire_get16(z->soa->data + ZONE_RR_HDR - 2) || (int32_t)(serial - z->serial) <= 0)
 		return;
 	rd[off] = (uint8_t)(serial >> 24);
 	rd[off + 1] = (uint8_t)(serial >> 16);
@@ -510,10 +511,11 @@ zsign_zone(struct arena *a, struct zone *z, const struct dnsd_conf *conf, const 
 		goto nomem;
 	for (size_t i = 0; i < n; i++) {
 		const struct zone_node *next = chain[(i + 1) % n];
-		int fams = chain[i]->geo ? geo_families(conf, &chain[i]->geo->gn) : 0;
+		const struct zone_geo *g = zone_node_geo(chain[i]);
+		int fams = g != NULL ? geo_families(conf, &g->gn) : 0;
 		const struct zone_rrset *nsec = make_nsec(&zs, chain[i], next, fams, z->neg_ttl);
 		if (nsec == NULL || add_rrset(&zs, chain[i], nsec) < 0 || sign_node(&zs, chain[i]) < 0 ||
-		    (chain[i]->geo != NULL && sign_geo_node(&zs, chain[i], next) < 0))
+		    (g != NULL && sign_geo_node(&zs, chain[i], next) < 0))
 			goto fail;
 	}
 	d->validity = cfg->validity;

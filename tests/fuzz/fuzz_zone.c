@@ -56,7 +56,7 @@ check_signed(const struct zone *z)
 		FUZZ_CHECK(zone_nsec_find(d, n->name) == n);
 		FUZZ_CHECK(nsec != NULL && nsec->sigs != NULL && nsec->sigs->count == 1);
 		for (unsigned k = 0; k < n->nrrsets; k++)
-			FUZZ_CHECK(n->rrsets[k].sigs != NULL || (n->flags & ZONE_NODE_DELEG));
+			FUZZ_CHECK(zone_node_rrsets(n)[k].sigs != NULL || (n->flags & ZONE_NODE_DELEG));
 	}
 }
 
@@ -87,12 +87,15 @@ check_node(const struct zone *z, const struct zone_node *n)
 	zone_lookup(z, n->name, n->namelen, &l);
 	FUZZ_CHECK(l.node == n);
 	for (unsigned i = 0; i < n->nrrsets; i++) {
-		const struct zone_rrset *rs = &n->rrsets[i];
-		FUZZ_CHECK(i == 0 || n->rrsets[i - 1].type < rs->type);
+		const struct zone_rrset *rs = &zone_node_rrsets(n)[i];
+		FUZZ_CHECK(i == 0 || rs[-1].type < rs->type);
 		FUZZ_CHECK(rs->count > 0);
 		FUZZ_CHECK(zone_rrset_get(n, rs->type) == rs);
-		for (unsigned j = 0; j < rs->count; j++) {
-			const struct zone_rr *rr = &rs->rr[j];
+		struct zone_rr_iter it;
+		struct zone_rr one;
+		zone_rr_first(rs, &it);
+		while (zone_rr_next(&it, &one)) {
+			const struct zone_rr *rr = &one;
 			size_t from = 0;
 			FUZZ_CHECK(rr->ncomp <= 2);
 			for (unsigned k = 0; k < rr->ncomp; k++) {
@@ -127,9 +130,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(E->count == 0);
 		FUZZ_CHECK(z->apex != NULL && z->soa != NULL);
 		FUZZ_CHECK(zone_node_find(z, z->origin, z->origin_len) == z->apex);
-		for (size_t b = 0; b < z->nbuckets; b++)
-			for (const struct zone_node *n = z->buckets[b]; n != NULL; n = n->hnext)
-				check_node(z, n);
+		for (const struct zone_node *n = zone_node_first(z); n != NULL; n = zone_node_next(z, n))
+			check_node(z, n);
 		zload_describe_pins(z, C, devnull);
 		if (z->dnssec != NULL) {
 			check_signed(z);

@@ -449,10 +449,9 @@ test_prepared_answers_match_built(void **state)
 
 	for (size_t i = 0; i < s->zones.nzones; i++) {
 		const struct zone *z = s->zones.zones[i];
-		for (size_t b = 0; b < z->nbuckets; b++)
-			for (struct zone_node *n = z->buckets[b]; n != NULL; n = n->hnext)
+		for (const struct zone_node *n = zone_node_first(z); n != NULL; n = zone_node_next(z, n))
 				for (uint16_t k = 0; k < n->nrrsets; k++) {
-					struct zone_rrset *set = &n->rrsets[k];
+					struct zone_rrset *set = &zone_node_rrsets(n)[k];
 					const struct zone_prepared *p = set->prepared;
 					char name[1024];
 

@@ -91,6 +91,16 @@ struct err_case {
 	const char *expect;	/* ":line:col: text" fragment */
 };
 
+/* The node record i of set points the additional section at. */
+static const struct zone_node *
+target_of(const struct zone *z, const struct zone_node *owner, const struct zone_rrset *set, uint16_t i)
+{
+	struct zone_rr rr;
+
+	zone_rrset_rr(set, i, &rr);
+	return zone_target_node(z, set->type, owner->name, &rr);
+}
+
 static void
 test_each_error_class_has_its_position(void **state)
 {
@@ -192,22 +202,26 @@ test_good_zone_nodes(void **state)
 	/* wildcard linked from its parent */
 	const struct zone_node *dev = zone_node_find(z, W("\3dev\7example\3com"));
 	assert_non_null(dev);
-	assert_non_null(dev->wildcard);
+	assert_non_null(zone_node_wildcard(z, dev));
 	/* cut: glue below the delegation points at it */
 	const struct zone_node *glue = zone_node_find(z, W("\2ns\3lab\7example\3com"));
 	assert_non_null(glue);
-	assert_non_null(glue->cut);
-	assert_true(glue->cut->flags & ZONE_NODE_DELEG);
+	const struct zone_node *cut = zone_node_cut(z, glue);
+	assert_non_null(cut);
+	assert_true(cut->flags & ZONE_NODE_DELEG);
+	assert_ptr_equal(zone_node_find(z, W("\3lab\7example\3com")), cut);
 	/* NS rdata target resolved for the additional section */
-	const struct zone_rrset *ns = zone_rrset_get(glue->cut, WIRE_T_NS);
-	assert_ptr_equal(ns->rr[0].target, glue);
+	const struct zone_rrset *ns = zone_rrset_get(cut, WIRE_T_NS);
+	assert_ptr_equal(target_of(z, cut, ns, 0), glue);
 	/* RFC 3597 generic rdata */
 	const struct zone_node *u = zone_node_find(z, W("\1u\7example\3com"));
-	assert_int_equal(zone_rrset_get(u, 65280)->rr[0].rdlen, 4);
+	struct zone_rr rr;
+	zone_rrset_rr(zone_rrset_get(u, 65280), 0, &rr);
+	assert_int_equal(rr.rdlen, 4);
 	const struct zone_node *www = zone_node_find(z, W("\3www\7example\3com"));
-	assert_non_null(www->geo);
-	assert_int_equal(www->geo->ttl, 20);
-	assert_int_equal(www->geo->gn.nregions, 2);
+	assert_non_null(zone_node_geo(www));
+	assert_int_equal(zone_node_geo(www)->ttl, 20);
+	assert_int_equal(zone_node_geo(www)->gn.nregions, 2);
 	free(err);
 }
 
@@ -230,16 +244,16 @@ test_dname_and_service_targets(void **state)
 	assert_string_equal(msg, "");
 	const struct zone_node *old = zone_node_find(z, W("\3old\7example\3com"));
 	assert_true(old->flags & ZONE_NODE_DNAME);
-	assert_false(old->parent->flags & ZONE_NODE_DNAME);
+	assert_false(zone_node_find(z, W("\7example\3com"))->flags & ZONE_NODE_DNAME);
 	const struct zone_node *pool = zone_node_find(z, W("\4pool\7example\3com"));
 	const struct zone_node *sip = zone_node_find(z, W("\3sip\7example\3com"));
 	const struct zone_node *svc = zone_node_find(z, W("\3svc\7example\3com"));
 	const struct zone_node *web = zone_node_find(z, W("\3web\7example\3com"));
-	assert_ptr_equal(zone_rrset_get(sip, WIRE_T_NAPTR)->rr[0].target, pool);
+	assert_ptr_equal(target_of(z, sip, zone_rrset_get(sip, WIRE_T_NAPTR), 0), pool);
 	const struct zone_rrset *svcb = zone_rrset_get(svc, WIRE_T_SVCB);
-	assert_ptr_equal(svcb->rr[0].target, pool);
-	assert_ptr_equal(svcb->rr[1].target, svc);	/* ServiceMode ".": the owner */
-	assert_null(zone_rrset_get(web, WIRE_T_HTTPS)->rr[0].target);	/* AliasMode ".": none */
+	assert_ptr_equal(target_of(z, svc, svcb, 0), pool);
+	assert_ptr_equal(target_of(z, svc, svcb, 1), svc);	/* ServiceMode ".": the owner */
+	assert_null(target_of(z, web, zone_rrset_get(web, WIRE_T_HTTPS), 0));	/* AliasMode ".": none */
 	free(err);
 }
 
@@ -372,7 +386,7 @@ test_dnssec_keys(void **state)
 	msg = load_zone(text, err, &z);
 	assert_string_equal(msg, "");
 	assert_true(z->serial >= (uint32_t)before && z->serial <= (uint32_t)time(NULL));
-	const uint8_t *rd = z->soa->rr[0].rdata;
+	const uint8_t *rd = zone_rrset_rdata0(z->soa);
 	size_t off = dname_len(rd);
 	off += dname_len(rd + off);
 	assert_int_equal((uint32_t)rd[off] << 24 | (uint32_t)rd[off + 1] << 16 | (uint32_t)rd[off + 2] << 8 | rd[off + 3],
