@@ -37,8 +37,8 @@ put_rrset(struct qctx *x, int section, const uint8_t *owner, const struct zone_r
 			x->addl[x->naddl++] = target;
 	}
 	x->count[section] += set->count;
-	if (x->dnssec && set->sigs != NULL)
-		query_dnssec_put_sigs(x, section, owner, set->sigs, ttl);
+	if (x->dnssec && zone_rrset_sigs(set) != NULL)
+		query_dnssec_put_sigs(x, section, owner, zone_rrset_sigs(set), ttl);
 }
 
 /* The prepared SOA, when it goes right after the question (its pointers
@@ -74,8 +74,8 @@ put_soa(struct qctx *x, const struct zone *z)
 		return;
 	if (!put_negative(x, z))
 		put_rrset(x, 2, z->origin, z->soa, z->neg_ttl);
-	else if (x->dnssec && z->soa->sigs != NULL)
-		query_dnssec_put_sigs(x, 2, z->origin, z->soa->sigs, z->neg_ttl);
+	else if (x->dnssec && zone_rrset_sigs(z->soa) != NULL)
+		query_dnssec_put_sigs(x, 2, z->origin, zone_rrset_sigs(z->soa), z->neg_ttl);
 }
 
 /* Additional A/AAAA for NS MX SRV NAPTR SVCB HTTPS targets (zone_target_node);
@@ -386,7 +386,7 @@ put_prepared(struct qctx *x, const struct zone_lookup *lk)
 	const struct zone_prepared *p;
 
 	if (lk->node == NULL || (set = zone_rrset_get(lk->node, x->q->qtype)) == NULL ||
-	    (p = set->prepared) == NULL || x->b.cap - x->b.len < p->len)
+	    (p = zone_rrset_prepared(set)) == NULL || x->b.cap - x->b.len < p->len)
 		return 0;
 	memcpy(x->b.p + x->b.len, p->bytes, p->len);
 	x->b.len += p->len;
@@ -884,9 +884,8 @@ prepare_rrset(struct snap *s, const struct zone_node *n, struct zone_rrset *set,
 	memcpy((uint8_t *)p + offsetof(struct zone_prepared, count), &x.count[1], sizeof(p->count));
 	p->aa = (uint8_t)x.aa;
 	p->rcode = (uint8_t)x.rcode;
-	if ((set->prepared = arena_memdup(s->arena, p, sizeof(*p) + len)) == NULL)
-		return -1;
-	return 0;
+	return zone_rrset_set_body(s->arena, set, zone_rrset_sigs(set), p, zone_rrset_records(set),
+				   zone_rrset_records_len(set));
 }
 
 /* Where the compression pointers of a name at pos are; returns the
@@ -931,36 +930,15 @@ prepare_negative(struct snap *s, struct zone *z, uint8_t *buf)
 	return 0;
 }
 
-/* Bytes of an RRset's records (zone.h, ZONE_RR_HDR). */
-static size_t
-records_len(const struct zone_rrset *set)
-{
-	struct zone_rr_iter it;
-	struct zone_rr rr;
-	size_t len = 0;
-
-	zone_rr_first(set, &it);
-	while (zone_rr_next(&it, &rr))
-		len += ZONE_RR_HDR + rr.rdlen;
-	return len;
-}
-
-/* Moves set's records out of the loader's scratch arena: to the start of
- * its prepared answer when that holds them byte for byte (rdata without
- * names to compress), else to a copy of their own. */
+/* An RRset still in the loader's scratch arena (not prepared: geo
+ * owners, answers too big) gets a copy of its body in the snapshot. */
 static int
-settle_records(struct snap *s, const struct arena *scratch, struct zone_rrset *set)
+settle_body(struct snap *s, const struct arena *scratch, struct zone_rrset *set)
 {
-	size_t len;
-
-	if (!arena_owns(scratch, set->data))
-		return 0;	/* made by signing, in the snapshot already */
-	len = records_len(set);
-	if (set->prepared != NULL && set->prepared->len >= len && memcmp(set->prepared->bytes, set->data, len) == 0)
-		set->data = set->prepared->bytes;
-	else if ((set->data = arena_memdup(s->arena, set->data, len)) == NULL)
-		return -1;
-	return 0;
+	if (!arena_owns(scratch, set->body))
+		return 0;
+	return zone_rrset_set_body(s->arena, set, zone_rrset_sigs(set), NULL, zone_rrset_records(set),
+				   zone_rrset_records_len(set));
 }
 
 int
@@ -985,7 +963,7 @@ query_prepare(struct snap *s)
 		struct zone *z = s->zones.zones[i];
 		for (const struct zone_node *n = zone_node_first(z); n != NULL; n = zone_node_next(z, n))
 			for (uint16_t k = 0; k < n->nrrsets; k++)
-				if (settle_records(s, scratch, &zone_node_rrsets(n)[k]) < 0)
+				if (settle_body(s, scratch, &zone_node_rrsets(n)[k]) < 0)
 					return -1;
 	}
 	arena_scratch_free(s->arena);

@@ -118,7 +118,7 @@ query_dnssec_put_proofs(struct qctx *x)
 		zone_rrset_rr(set, 0, &rr);
 		wire_put_rr(&x->b, x->proof[i].owner, set->type, WIRE_C_IN, set->ttl, rr.rdata, rr.rdlen, 0, NULL);
 		x->count[2]++;
-		if (set->sigs != NULL)
-			query_dnssec_put_sigs(x, 2, x->proof[i].owner, set->sigs, set->ttl);
+		if (zone_rrset_sigs(set) != NULL)
+			query_dnssec_put_sigs(x, 2, x->proof[i].owner, zone_rrset_sigs(set), set->ttl);
 	}
 }

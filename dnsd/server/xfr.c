@@ -138,13 +138,14 @@ peek_node(struct xfr_stream *x, const struct zone_node *n, struct xfr_rr *rr)
 {
 	for (; x->set < n->nrrsets; x->set++, x->rr = 0) {
 		const struct zone_rrset *set = xfr_set(n, &zone_node_rrsets(n)[x->set]);
-		uint16_t nsig = set->sigs != NULL ? set->sigs->count : 0;
+		const struct zone_sigs *sigs = zone_rrset_sigs(set);
+		uint16_t nsig = sigs != NULL ? sigs->count : 0;
 		if ((n->flags & ZONE_NODE_APEX) && set->type == WIRE_T_SOA && x->rr < set->count)
 			x->rr = set->count;
 		if (x->rr >= set->count + nsig)
 			continue;
 		if (x->rr >= set->count) {
-			sig_record(n->name, set->sigs, (uint16_t)(x->rr - set->count), set->ttl, rr);
+			sig_record(n->name, sigs, (uint16_t)(x->rr - set->count), set->ttl, rr);
 			return 1;
 		}
 		struct zone_rr r;

@@ -219,14 +219,14 @@ put_be(uint8_t *p, uint32_t v, int n)
 int
 zone_rrset_pack(struct arena *a, struct zone_rrset *set, const struct zone_rr *rr, size_t n)
 {
-	size_t len = 0;
+	size_t len = 1;
 	uint8_t *p;
 
 	for (size_t i = 0; i < n; i++)
 		len += ZONE_RR_HDR + rr[i].rdlen;
 	if ((p = arena_bytes(a, len)) == NULL)
 		return -1;
-	set->data = p;
+	set->body = p++;	/* flags 0: records only */
 	set->count = (uint16_t)n;
 	for (size_t i = 0; i < n; i++) {
 		p[0] = 0xc0;
@@ -238,6 +238,46 @@ zone_rrset_pack(struct arena *a, struct zone_rrset *set, const struct zone_rr *r
 		memcpy(p + ZONE_RR_HDR, rr[i].rdata, rr[i].rdlen);
 		p += ZONE_RR_HDR + rr[i].rdlen;
 	}
+	return 0;
+}
+
+size_t
+zone_rrset_records_len(const struct zone_rrset *set)
+{
+	struct zone_rr_iter it;
+	struct zone_rr rr;
+	size_t len = 0;
+
+	zone_rr_first(set, &it);
+	while (zone_rr_next(&it, &rr))
+		len += ZONE_RR_HDR + rr.rdlen;
+	return len;
+}
+
+int
+zone_rrset_set_body(struct arena *a, struct zone_rrset *set, const struct zone_sigs *sigs,
+		    const struct zone_prepared *prep, const uint8_t *records, size_t reclen)
+{
+	size_t plen = prep != NULL ? sizeof(*prep) + prep->len : 0;
+	int inside = prep != NULL && reclen > 0 && prep->len >= reclen && memcmp(prep->bytes, records, reclen) == 0;
+	size_t len = 1 + (sigs != NULL ? sizeof(sigs) : 0) + plen + (inside ? 0 : reclen);
+	uint8_t *body = arena_bytes(a, len), *p = body;
+
+	if (body == NULL)
+		return -1;
+	*p++ = (uint8_t)((sigs != NULL ? ZONE_SET_SIGS : 0) | (prep != NULL ? ZONE_SET_PREPARED : 0) |
+			 (inside ? ZONE_SET_RECORDS_IN_PREPARED : 0));
+	if (sigs != NULL) {
+		memcpy(p, &sigs, sizeof(sigs));
+		p += sizeof(sigs);
+	}
+	if (prep != NULL) {
+		memcpy(p, prep, plen);
+		p += plen;
+	}
+	if (!inside && reclen > 0)
+		memcpy(p, records, reclen);
+	set->body = body;
 	return 0;
 }
 

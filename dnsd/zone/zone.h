@@ -63,22 +63,76 @@ struct zone_sigs {
 	struct zone_rr rr[];		/* RRSIG rdata, names uncompressed */
 };
 
-/* An RRset's records lie one after the other in data as an answer
- * carries them right after a question: owner a pointer to offset 12
- * (0xc00c), type, class IN, TTL, RDLENGTH, then rdata with every name
- * uncompressed.  When the set's rdata holds no name to compress that is
- * byte for byte how its prepared answer starts, so query_prepare points
- * data there instead of keeping a second copy. */
+/* An RRset's records lie one after the other as an answer carries them
+ * right after a question: owner a pointer to offset 12 (0xc00c), type,
+ * class IN, TTL, RDLENGTH, then rdata with every name uncompressed.
+ * When the set's rdata holds no name to compress that is byte for byte
+ * how its prepared answer starts, and the records are not kept twice. */
 #define ZONE_RR_HDR 12
+
+/* What an RRset's body holds, in this order after the flags byte:
+ * the signatures' address, the prepared answer (header and bytes), the
+ * records unless they are the prepared answer's first bytes.  One block
+ * per RRset, byte-aligned: sets are most of a big zone (docs/performance.md
+ * §10).  Read through the functions below. */
+enum {
+	ZONE_SET_SIGS = 1,
+	ZONE_SET_PREPARED = 2,
+	ZONE_SET_RECORDS_IN_PREPARED = 4,
+};
 
 struct zone_rrset {
 	uint16_t type;
 	uint16_t count;
 	uint32_t ttl;
-	const uint8_t *data;		/* count records, see ZONE_RR_HDR */
-	const struct zone_prepared *prepared;	/* NULL: built per query */
-	const struct zone_sigs *sigs;	/* NULL: unsigned (unsigned zone, glue, delegation NS) */
+	const uint8_t *body;
 };
+
+/* RRSIGs over the set; NULL: unsigned (unsigned zone, glue, delegation NS). */
+static inline const struct zone_sigs *
+zone_rrset_sigs(const struct zone_rrset *set)
+{
+	const struct zone_sigs *sigs = NULL;
+
+	if (set->body[0] & ZONE_SET_SIGS)
+		memcpy(&sigs, set->body + 1, sizeof(sigs));
+	return sigs;
+}
+
+/* The answer prepared for the set's owner and type; NULL: built per query. */
+static inline const struct zone_prepared *
+zone_rrset_prepared(const struct zone_rrset *set)
+{
+	if (!(set->body[0] & ZONE_SET_PREPARED))
+		return NULL;
+	return (const struct zone_prepared *)(set->body + 1 + ((set->body[0] & ZONE_SET_SIGS) ? sizeof(void *) : 0));
+}
+
+/* The set's records, see ZONE_RR_HDR. */
+static inline const uint8_t *
+zone_rrset_records(const struct zone_rrset *set)
+{
+	const uint8_t *p = set->body + 1 + ((set->body[0] & ZONE_SET_SIGS) ? sizeof(void *) : 0);
+
+	if (set->body[0] & ZONE_SET_PREPARED) {
+		const struct zone_prepared *prep = (const struct zone_prepared *)p;
+		if (set->body[0] & ZONE_SET_RECORDS_IN_PREPARED)
+			return prep->bytes;
+		p += sizeof(*prep) + prep->len;
+	}
+	return p;
+}
+
+/* Bytes of the set's records. */
+size_t zone_rrset_records_len(const struct zone_rrset *set);
+
+/* Load time: gives set a new body in arena a with these signatures,
+ * prepared answer and records (reclen bytes), each NULL for none; the
+ * records are kept inside the prepared answer when it starts with them.
+ * The old body is left where it was.  -1 when out of memory. */
+struct arena;
+int zone_rrset_set_body(struct arena *a, struct zone_rrset *set, const struct zone_sigs *sigs,
+			const struct zone_prepared *prep, const uint8_t *records, size_t reclen);
 
 /* Walks an RRset's records: zone_rr_first(set, &it), then
  * zone_rr_next(&it, &rr) until it returns 0. */
@@ -90,7 +144,7 @@ struct zone_rr_iter {
 static inline void
 zone_rr_first(const struct zone_rrset *set, struct zone_rr_iter *it)
 {
-	it->p = set->data;
+	it->p = zone_rrset_records(set);
 	it->left = set->count;
 	it->type = set->type;
 }
@@ -127,12 +181,12 @@ zone_rrset_rr(const struct zone_rrset *set, uint16_t i, struct zone_rr *rr)
 static inline const uint8_t *
 zone_rrset_rdata0(const struct zone_rrset *set)
 {
-	return set->data + ZONE_RR_HDR;
+	return zone_rrset_records(set) + ZONE_RR_HDR;
 }
 
-/* Load time: lays the n records rr out as set's data in arena a, in that
- * order; set's type and ttl must be set.  -1 when out of memory. */
-struct arena;
+/* Load time: lays the n records rr out as set's body in arena a, in that
+ * order, unsigned and unprepared; set's type and ttl must be set.  -1
+ * when out of memory. */
 int zone_rrset_pack(struct arena *a, struct zone_rrset *set, const struct zone_rr *rr, size_t n);
 
 /* The offset in rdata of the name whose address records go in the

@@ -102,8 +102,14 @@ sign_rrset(struct zsign *zs, const struct zone_node *n, struct zone_rrset *set)
 			rdata[i] = rr.rdata;
 			rdlen[i] = rr.rdlen;
 		}
+		const struct zone_sigs *sigs;
+		/* the body stays in the arena it came from: the loader's
+		 * scratch one until answers are prepared, else the snapshot's */
+		struct arena *to = arena_owns(arena_scratch(zs->a), set->body) ? arena_scratch(zs->a) : zs->a;
 		if (sign_records(zs, n->name, n->namelen, set->type, set->ttl, rdata, rdlen, set->count) == 0 &&
-		    (set->sigs = keep_sigs(zs)) != NULL)
+		    (sigs = keep_sigs(zs)) != NULL &&
+		    zone_rrset_set_body(to, set, sigs, zone_rrset_prepared(set), zone_rrset_records(set),
+					zone_rrset_records_len(set)) == 0)
 			rc = 0;
 	}
 	free(rdata);
@@ -430,7 +436,7 @@ sign_node(struct zsign *zs, struct zone_node *n)
 	struct zone_rrset *sets = zone_node_rrsets(n);
 
 	for (uint16_t i = 0; i < n->nrrsets; i++)
-		if (sets[i].sigs == NULL && signed_here(n, sets[i].type) && sign_rrset(zs, n, &sets[i]) < 0)
+		if (zone_rrset_sigs(&sets[i]) == NULL && signed_here(n, sets[i].type) && sign_rrset(zs, n, &sets[i]) < 0)
 			return -1;
 	return 0;
 }
@@ -485,7 +491,7 @@ serial_to(struct zone *z, uint32_t serial)
 	size_t off = dname_len(rd);
 
 	off += dname_len(rd + off);
-	if (off + 4 > wire_get16(z->soa->data + ZONE_RR_HDR - 2) || (int32_t)(serial - z->serial) <= 0)
+	if (off + 4 > wire_get16(zone_rrset_records(z->soa) + ZONE_RR_HDR - 2) || (int32_t)(serial - z->serial) <= 0)
 		return;
 	rd[off] = (uint8_t)(serial >> 24);
 	rd[off + 1] = (uint8_t)(serial >> 16);

@@ -54,9 +54,9 @@ check_signed(const struct zone *z)
 		const struct zone_rrset *nsec = zone_rrset_get(n, DNSSEC_TYPE_NSEC);
 		FUZZ_CHECK(i == 0 || dname_canonical_cmp(d->chain[i - 1]->name, n->name) < 0);
 		FUZZ_CHECK(zone_nsec_find(d, n->name) == n);
-		FUZZ_CHECK(nsec != NULL && nsec->sigs != NULL && nsec->sigs->count == 1);
+		FUZZ_CHECK(nsec != NULL && zone_rrset_sigs(nsec) != NULL && zone_rrset_sigs(nsec)->count == 1);
 		for (unsigned k = 0; k < n->nrrsets; k++)
-			FUZZ_CHECK(zone_node_rrsets(n)[k].sigs != NULL || (n->flags & ZONE_NODE_DELEG));
+			FUZZ_CHECK(zone_rrset_sigs(&zone_node_rrsets(n)[k]) != NULL || (n->flags & ZONE_NODE_DELEG));
 	}
 }
 

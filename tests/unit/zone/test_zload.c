@@ -374,8 +374,8 @@ test_dnssec_keys(void **state)
 	assert_int_equal(z->dnssec->nchain, 3);	/* the apex, ns1, w */
 	assert_non_null(zone_rrset_get(z->apex, 48));	/* DNSKEY */
 	assert_non_null(zone_rrset_get(z->apex, 47));	/* NSEC */
-	assert_non_null(zone_rrset_get(z->apex, 6)->sigs);	/* SOA signed */
-	assert_non_null(z->soa->sigs);	/* and the zone's SOA pointer sees it */
+	assert_non_null(zone_rrset_sigs(zone_rrset_get(z->apex, 6)));	/* SOA signed */
+	assert_non_null(zone_rrset_sigs(z->soa));	/* and the zone's SOA pointer sees it */
 	assert_true(z->dnssec->expiration - z->dnssec->inception == 1209600 + 3600);
 
 	/* "serial": "unixtime" moves the SOA serial (1 in ZONE_HEAD) to the
