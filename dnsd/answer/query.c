@@ -390,9 +390,11 @@ put_prepared(struct qctx *x, const struct zone_lookup *lk)
 		return 0;
 	memcpy(x->b.p + x->b.len, p->bytes, p->len);
 	x->b.len += p->len;
-	memcpy(&x->count[1], (const uint8_t *)p + offsetof(struct zone_prepared, count), sizeof(x->count) - sizeof(x->count[0]));
-	x->aa = p->aa;
-	x->rcode = p->rcode;
+	x->count[1] = p->count[0];
+	x->count[2] = p->count[1];
+	x->count[3] = p->count[2];
+	x->aa = !!(p->bits & ZONE_PREPARED_AA);
+	x->rcode = p->bits & 0x0f;
 	return 1;
 }
 
@@ -876,14 +878,17 @@ prepare_rrset(struct snap *s, const struct zone_node *n, struct zone_rrset *set,
 		return 0;
 	answer_sections(&x);
 	len = x.b.len - q.qend;
-	if (x.b.overflow || len == 0)
+	/* counts and rcode that do not fit the packed header are rare
+	 * enough to build per query */
+	if (x.b.overflow || len == 0 || x.count[1] > UINT8_MAX || x.count[2] > UINT8_MAX ||
+	    x.count[3] > UINT8_MAX || x.rcode > 0x0f)
 		return 0;
 	/* the header goes just before the bytes, where the question was */
 	p = (struct zone_prepared *)(buf + q.qend - sizeof(*p));
 	p->len = (uint16_t)len;
-	memcpy((uint8_t *)p + offsetof(struct zone_prepared, count), &x.count[1], sizeof(p->count));
-	p->aa = (uint8_t)x.aa;
-	p->rcode = (uint8_t)x.rcode;
+	for (int i = 0; i < 3; i++)
+		p->count[i] = (uint8_t)x.count[1 + i];
+	p->bits = (uint8_t)((x.aa ? ZONE_PREPARED_AA : 0) | x.rcode);
 	return zone_rrset_set_body(s->arena, set, zone_rrset_sigs(set), p, zone_rrset_records(set),
 				   zone_rrset_records_len(set));
 }

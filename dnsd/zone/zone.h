@@ -34,15 +34,16 @@ struct zone_rr {
  * follow a question of the owner's length at offset 12, names compressed
  * against that question, with their counts and the header bits.  Valid
  * for any case of the name, any ID and flags; OPT is appended after.
- * Packed: a header of 10 bytes and the answer bytes behind it, one block
- * per RRset (docs/performance.md §10). */
+ * Packed: a header of 6 bytes and the answer bytes behind it, inside the
+ * RRset's body (docs/performance.md §10). */
 struct __attribute__((packed)) zone_prepared {
 	uint16_t len;
-	uint16_t count[3];	/* answer, authority, additional */
-	uint8_t aa;
-	uint8_t rcode;
+	uint8_t count[3];	/* answer, authority, additional; larger ones are not prepared */
+	uint8_t bits;		/* ZONE_PREPARED_AA | rcode (4 bits) */
 	uint8_t bytes[];
 };
+
+#define ZONE_PREPARED_AA 0x80
 
 /* The SOA of a negative answer (NXDOMAIN, NODATA), prepared for a
  * question that is the origin itself.  Every compression pointer in it
