@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "dnsd/answer/query.h"
+#include "dnsd/util/arena.h"
 #include "dnsd/proto/wire.h"
 
 /* Counting wrappers: the test binary links with -Wl,--wrap=malloc etc. */
@@ -481,6 +482,65 @@ test_prepared_answers_match_built(void **state)
 	free(built);
 }
 
+/* After query_prepare every RRset's body is in the snapshot's own arena
+ * (none left in the loader's scratch one), and records without names to
+ * compress are kept once, inside the prepared answer (zone.h). */
+static void
+test_records_kept_once(void **state)
+{
+	struct snap *s = *state;
+	int inside = 0, apart = 0;
+
+	for (size_t i = 0; i < s->zones.nzones; i++) {
+		const struct zone *z = s->zones.zones[i];
+		for (const struct zone_node *n = zone_node_first(z); n != NULL; n = zone_node_next(z, n))
+			for (uint16_t k = 0; k < n->nrrsets; k++) {
+				const struct zone_rrset *set = &zone_node_rrsets(n)[k];
+				const struct zone_prepared *p = zone_rrset_prepared(set);
+				struct zone_rr_iter it;
+				struct zone_rr rr;
+				uint16_t count = 0;
+
+				assert_true(arena_owns(s->arena, set->body));
+				zone_rr_first(set, &it);
+				while (zone_rr_next(&it, &rr))
+					count++;
+				assert_int_equal(count, set->count);
+				int names = set->type == WIRE_T_NS || set->type == WIRE_T_MX ||
+					    set->type == WIRE_T_CNAME || set->type == WIRE_T_SOA;
+				if (p == NULL) {
+					assert_false(set->body[0] & ZONE_SET_RECORDS_IN_PREPARED);
+					apart++;
+					continue;
+				}
+				/* kept inside only when the bytes are the same: a name
+				 * the answer compresses differs (out's CNAME to another
+				 * zone does not) */
+				if (names) {
+					int same = memcmp(p->bytes + ZONE_RR_HDR, zone_rrset_rdata0(set),
+							  wire_get16(p->bytes + 10)) == 0;
+					assert_int_equal(!!(set->body[0] & ZONE_SET_RECORDS_IN_PREPARED), same);
+					apart += !same;
+					continue;
+				}
+				/* a question's answer section starts with the set itself,
+				 * except below a cut, where it is a referral */
+				if (n->flags & ZONE_NODE_BELOW_CUT) {
+					assert_int_equal(p->count[0], 0);
+					apart++;
+					continue;
+				}
+				if (!(set->body[0] & ZONE_SET_RECORDS_IN_PREPARED))
+					fail_msg("node of %u bytes, type %u: records kept apart", n->namelen, set->type);
+				assert_ptr_equal(zone_rrset_records(set), p->bytes);
+				assert_int_equal(p->count[0], set->count);
+				inside++;
+			}
+	}
+	assert_true(inside >= 8);	/* A, TXT, DS of the test zone */
+	assert_true(apart >= 5);	/* NS, MX, CNAME, SOA, geo owners' */
+}
+
 /* Negative answers: the zone's prepared SOA, its pointers moved to where
  * the origin sits in each question, gives the builder's bytes (none of
  * these names shares more than the origin with MNAME or RNAME). */
@@ -525,6 +585,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_answer_table),
+		cmocka_unit_test(test_records_kept_once),
 		cmocka_unit_test(test_negative_ttl_is_soa_minimum),
 		cmocka_unit_test(test_edns_truncation_and_tcp),
 		cmocka_unit_test(test_tcp_overflow_is_servfail_without_tc),

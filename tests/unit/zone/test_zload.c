@@ -225,6 +225,47 @@ test_good_zone_nodes(void **state)
 	free(err);
 }
 
+/* Links a node no longer keeps, found by name (zone.h): the topmost cut
+ * above nested delegations, the wildcard child; and where the names in
+ * rdata are, for compression and for the additional section, with rdata
+ * given as RFC 3597 hex that does not hold a name where its type has one. */
+static void
+test_links_by_name_and_rdata_names(void **state)
+{
+	struct dnsd_err *err = calloc(1, sizeof(*err));
+	struct zone *z;
+	const char *msg = load_zone(ZONE_HEAD
+		"    \"lab\": {\"NS\": \"ns.x.lab\"},\n"
+		"    \"x.lab\": {\"NS\": \"ns.x.lab\"},\n"
+		"    \"ns.x.lab\": {\"A\": \"192.0.2.7\"},\n"
+		"    \"*.w\": {\"A\": \"192.0.2.8\"},\n"
+		"    \"srv\": {\"SRV\": \"0 5 5060 Host\", \"MX\": \"10 host\"},\n"
+		"    \"host\": {\"A\": \"192.0.2.9\"}\n"
+		"  }\n}\n", err, &z);
+	struct zone_rr rr;
+
+	assert_string_equal(msg, "");
+	const struct zone_node *lab = zone_node_find(z, W("\3lab\7example\3com"));
+	const struct zone_node *x = zone_node_find(z, W("\1x\3lab\7example\3com"));
+	const struct zone_node *glue = zone_node_find(z, W("\2ns\1x\3lab\7example\3com"));
+	assert_ptr_equal(zone_node_cut(z, lab), lab);
+	assert_ptr_equal(zone_node_cut(z, x), lab);	/* the topmost one */
+	assert_ptr_equal(zone_node_cut(z, glue), lab);
+	assert_null(zone_node_cut(z, z->apex));
+	const struct zone_node *w = zone_node_find(z, W("\1w\7example\3com"));
+	assert_ptr_equal(zone_node_wildcard(z, w), zone_node_find(z, W("\1*\1w\7example\3com")));
+	assert_null(zone_node_wildcard(z, lab));
+	/* SRV and MX targets, found in any case */
+	const struct zone_node *srv = zone_node_find(z, W("\3srv\7example\3com"));
+	const struct zone_node *host = zone_node_find(z, W("\4host\7example\3com"));
+	assert_ptr_equal(target_of(z, srv, zone_rrset_get(srv, WIRE_T_SRV), 0), host);
+	assert_ptr_equal(target_of(z, srv, zone_rrset_get(srv, WIRE_T_MX), 0), host);
+	zone_rrset_rr(zone_rrset_get(srv, WIRE_T_MX), 0, &rr);
+	assert_int_equal(rr.ncomp, 1);
+	assert_int_equal(rr.comp_off[0], 2);
+	free(err);
+}
+
 /* The DNAME flag, and the additional targets of NAPTR, SVCB and HTTPS,
  * "." included (RFC 9460 2.5). */
 static void
@@ -406,6 +447,7 @@ main(void)
 		cmocka_unit_test(test_each_error_class_has_its_position),
 		cmocka_unit_test(test_good_zone_nodes),
 		cmocka_unit_test(test_dname_and_service_targets),
+		cmocka_unit_test(test_links_by_name_and_rdata_names),
 		cmocka_unit_test(test_config_errors),
 		cmocka_unit_test(test_config_defaults_and_cidr),
 		cmocka_unit_test(test_dnssec_keys),
