@@ -227,8 +227,8 @@ test_good_zone_nodes(void **state)
 
 /* Links a node no longer keeps, found by name (zone.h): the topmost cut
  * above nested delegations, the wildcard child; and where the names in
- * rdata are, for compression and for the additional section, with rdata
- * given as RFC 3597 hex that does not hold a name where its type has one. */
+ * rdata are, for compression and for the additional section (rdata in
+ * RFC 3597 hex must hold its names: ldns refuses it otherwise). */
 static void
 test_links_by_name_and_rdata_names(void **state)
 {
