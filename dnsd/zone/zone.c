@@ -65,7 +65,7 @@ zone_lookup(const struct zone *z, const uint8_t *name, size_t len, struct zone_l
 		out->node = n;
 	else
 		out->encloser = n;
-	out->cut = zone_node_cut(z, n);
+	out->cut = (n->flags & (ZONE_NODE_DELEG | ZONE_NODE_BELOW_CUT)) ? zone_node_cut(z, n) : NULL;
 	/* a DNAME rewrites names below its owner, never the owner itself;
 	 * zload refuses names below a DNAME, so only an encloser can hold it */
 	if (s != name && (n->flags & ZONE_NODE_DNAME))
