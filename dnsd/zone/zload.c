@@ -9,9 +9,13 @@
  * their own, unmapped in one go at the end; finalize() lays the zone out
  * once, compactly (zone.h): nodes with their names inline in the snapshot
  * arena, each RRset's records packed in its scratch arena, from where
- * query_prepare moves them into the prepared answers.  A and AAAA rdata (most of a
- * big zone) are parsed with inet_pton, as ldns itself does for them; the
- * rest, and anything inet_pton refuses, goes through ldns.
+ * query_prepare moves them into the prepared answers.  The JSON of
+ * "records" is read one owner at a time (jdoc_each), so what is kept of
+ * an owner for later messages is a position (jdoc_at), never a json_t.
+ * A and AAAA rdata (most of a big zone) are parsed with inet_pton, as
+ * ldns itself does for them, and owner names and the plain names of
+ * CNAME, PTR, NS and MX rdata are put in wire form as ldns would; the
+ * rest, and anything those paths do not take, goes through ldns.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -23,6 +27,8 @@
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
+
+#include <sys/mman.h>
 
 #include <ldns/ldns.h>
 
@@ -42,7 +48,7 @@ struct brrset {
 	size_t n, cap;
 	struct zone_rr *rr;		/* build arena: packed into the zone at finalize */
 	uint16_t *target_off;		/* additional target: offset of its name in rdata */
-	const json_t *where;		/* the type key, for messages */
+	jdoc_at where;			/* the type key, for messages */
 };
 
 struct bnode {
@@ -51,7 +57,7 @@ struct bnode {
 	uint8_t labels;
 	uint16_t nsets, capsets;
 	struct brrset *sets;
-	const json_t *where;		/* the owner key */
+	jdoc_at where;			/* the owner key; unset until it is read */
 	struct zone_geo *geo;
 	const json_t *geo_where;
 	struct zone_node *final;
@@ -82,11 +88,30 @@ bhash(const uint8_t *name, size_t len)
 	return dname_hash(name, len);
 }
 
+/* The bucket table, zeroed.  Every owner of a big zone is looked up at a
+ * random place in it: on huge pages where the kernel gives them, so that
+ * those lookups miss the cache but not the TLB as well. */
+static struct bnode **
+btab_alloc(size_t n)
+{
+	size_t bytes = n * sizeof(struct bnode *), huge = 2 * 1024 * 1024;
+	void *t;
+
+	if (bytes < huge)
+		return calloc(n, sizeof(struct bnode *));
+	if ((t = aligned_alloc(huge, bytes)) == NULL)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	madvise(t, bytes, MADV_HUGEPAGE);
+#endif
+	return memset(t, 0, bytes);
+}
+
 static int
 btab_grow(struct zbuild *b)
 {
 	size_t ncap = b->cap ? b->cap * 2 : 1024;
-	struct bnode **nt = calloc(ncap, sizeof(*nt));
+	struct bnode **nt = btab_alloc(ncap);
 	struct bnode **no = realloc(b->order, ncap * sizeof(*no));
 
 	if (nt == NULL || no == NULL) {
@@ -146,6 +171,7 @@ bnode_get(struct zbuild *b, const uint8_t *name, size_t len, int kept)
 		return NULL;
 	n->len = (uint8_t)len;
 	n->labels = (uint8_t)dname_labels(n->name);
+	n->where = JDOC_AT_NONE;
 	h = bhash(name, len) & (b->cap - 1);
 	n->hnext = b->tab[h];
 	b->tab[h] = n;
@@ -157,16 +183,59 @@ bnode_get(struct zbuild *b, const uint8_t *name, size_t len, int kept)
 static int
 owner_abs(const struct zbuild *b, const char *key, char *out, size_t cap)
 {
-	size_t klen = strlen(key);
-	int n;
+	size_t klen = strlen(key), olen;
+	const char *o = b->origin_text;
 
-	if (strcmp(key, "@") == 0)
-		n = snprintf(out, cap, "%s", b->origin_text);
-	else if (klen > 0 && key[klen - 1] == '.')
-		n = snprintf(out, cap, "%s", key);
-	else
-		n = snprintf(out, cap, "%s.%s", key, strcmp(b->origin_text, ".") ? b->origin_text : "");
-	return (n < 0 || (size_t)n >= cap) ? -1 : 0;
+	if (strcmp(key, "@") == 0) {
+		klen = 0;
+	} else if (klen > 0 && key[klen - 1] == '.') {
+		o = "";
+	} else {
+		if (strcmp(o, ".") == 0)
+			o = "";
+		if (klen + 1 >= cap)
+			return -1;
+		memcpy(out, key, klen);
+		out[klen++] = '.';
+		key = out;
+	}
+	/* out = key, then o (the origin, "" for an absolute key) */
+	olen = strlen(o);
+	if (klen + olen >= cap)
+		return -1;
+	if (key != out)
+		memcpy(out, key, klen);
+	memcpy(out + klen, o, olen + 1);
+	return 0;
+}
+
+/* An absolute name without escapes, empty labels or overlong ones, in
+ * wire form, as ldns_dname_new_frm_str() writes it (every other byte is
+ * taken as it is there too): the length, or -1 for ldns to read it. */
+static int
+plain_wire(const char *text, uint8_t *wire)
+{
+	uint8_t *len = wire, *q = wire + 1;
+	const char *s;
+
+	if (strlen(text) >= DNAME_MAX - 2 || text[0] == '.')
+		return -1;
+	for (s = text; *s != '\0'; s++, q++) {
+		if (*s == '\\')
+			return -1;
+		if (*s != '.') {
+			*q = (uint8_t)*s;
+			continue;
+		}
+		if (q - len - 1 == 0 || q - len - 1 > 63)
+			return -1;
+		*len = (uint8_t)(q - len - 1);
+		len = q;
+	}
+	if (s[-1] != '.')
+		return -1;
+	*len = 0;
+	return (int)(q - wire);
 }
 
 /* Owner key to a lowercase wire name inside the origin, reporting errors. */
@@ -174,8 +243,15 @@ static int
 owner_wire(struct zbuild *b, const char *key, const json_t *where, uint8_t *wire, char *text, size_t tcap)
 {
 	ldns_rdf *rdf = NULL;
-	int rc = -1;
+	int rc = -1, n;
 
+	if (owner_abs(b, key, text, tcap) == 0 && (n = plain_wire(text, wire)) > 0) {
+		dname_lower(wire);
+		if (dname_is_under(wire, b->z->origin))
+			return n;
+		jdoc_key_err(&b->d, b->err, where, "name %s is outside the origin %s", text, b->origin_text);
+		return -1;
+	}
 	if (owner_abs(b, key, text, tcap) < 0 || (rdf = ldns_dname_new_frm_str(text)) == NULL) {
 		jdoc_key_err(&b->d, b->err, where, "\"%s\" is not a valid domain name", key);
 		return -1;
@@ -240,7 +316,7 @@ rr_to_zrr(struct zbuild *b, const ldns_rr *rr, struct zone_rr *zr, uint16_t *tar
 
 /* The RRset of type at n, created (room for nrr records) when missing. */
 static struct brrset *
-brrset_get(struct zbuild *b, struct bnode *n, uint16_t type, uint32_t ttl, const json_t *where,
+brrset_get(struct zbuild *b, struct bnode *n, uint16_t type, uint32_t ttl, jdoc_at where,
 	   size_t nrr, int *fresh)
 {
 	struct brrset *s;
@@ -318,6 +394,55 @@ add_address(struct zbuild *b, uint16_t type, const char *rdata, struct zone_rr *
 	return (zr->rdata = arena_memdup(b->ba, addr, len)) != NULL ? 0 : -1;
 }
 
+/* CNAME, PTR, NS and MX rdata that is a plain name (letters, digits, '-',
+ * '_', '*' and dots; MX after a preference and one blank), as ldns writes
+ * it: relative names get the origin, case is kept, the name is not
+ * compressed in the rdata.  0, or -1 to take the ldns path. */
+static int
+add_name(struct zbuild *b, uint16_t type, const char *rdata, struct zone_rr *zr, uint16_t *target_off)
+{
+	uint8_t w[2 + DNAME_MAX];
+	char text[DNAME_MAX + 2];
+	const char *name = rdata, *s;
+	size_t at = 0, nlen;
+	int n;
+
+	if (type == WIRE_T_MX) {
+		unsigned pref = 0;
+		for (s = rdata; *s >= '0' && *s <= '9' && s - rdata < 5; s++)
+			pref = pref * 10 + (unsigned)(*s - '0');
+		if (s == rdata || *s != ' ' || pref > 65535)
+			return -1;
+		w[0] = (uint8_t)(pref >> 8);
+		w[1] = (uint8_t)pref;
+		at = 2;
+		name = s + 1;
+	} else if (type != WIRE_T_CNAME && type != WIRE_T_PTR && type != WIRE_T_NS) {
+		return -1;
+	}
+	for (s = name; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '-' || *s == '_' || *s == '*' || *s == '.'))
+			return -1;
+	nlen = (size_t)(s - name);
+	if (nlen == 0 || nlen > DNAME_MAX)
+		return -1;
+	if (name[nlen - 1] == '.')
+		n = plain_wire(name, w + at);
+	else if (snprintf(text, sizeof(text), "%s.%s", name, strcmp(b->origin_text, ".") ? b->origin_text : "") <
+		 (int)sizeof(text))
+		n = plain_wire(text, w + at);
+	else
+		n = -1;
+	if (n <= 0)
+		return -1;
+	memset(zr, 0, sizeof(*zr));
+	zr->comp_off[zr->ncomp++] = (uint16_t)at;	/* name_fields(): the name of each of these */
+	*target_off = type == WIRE_T_NS || type == WIRE_T_MX ? (uint16_t)at : NO_TARGET;
+	zr->rdlen = (uint16_t)(at + (size_t)n);
+	return (zr->rdata = arena_memdup(b->ba, w, zr->rdlen)) != NULL ? 0 : -1;
+}
+
 static void
 add_rdata(struct zbuild *b, const char *owner_text, uint16_t type,
 	  uint32_t ttl, const char *rdata, const json_t *v, struct brrset *set)
@@ -338,9 +463,18 @@ add_rdata(struct zbuild *b, const char *owner_text, uint16_t type,
 	/* ldns reads the owner from the same line: an owner it would
 	 * tokenize differently (blanks, parentheses, comments, quotes) takes
 	 * the ldns path, so both paths accept exactly the same records */
-	if (strpbrk(owner_text, " \t\r\n();\"") == NULL && add_address(b, type, rdata, &set->rr[set->n]) == 0) {
-		set->n++;
-		return;
+	if (strpbrk(owner_text, " \t\r\n();\"") == NULL) {
+		uint16_t toff;
+		if (add_address(b, type, rdata, &set->rr[set->n]) == 0) {
+			set->n++;
+			return;
+		}
+		if (add_name(b, type, rdata, &set->rr[set->n], &toff) == 0) {
+			if (set->target_off != NULL)
+				set->target_off[set->n] = toff;
+			set->n++;
+			return;
+		}
 	}
 	if ((why = family_mismatch(type, rdata)) != NULL) {
 		jdoc_err(&b->d, b->err, v, "%s", why);
@@ -370,7 +504,7 @@ add_rdata(struct zbuild *b, const char *owner_text, uint16_t type,
 /* Type key under an owner: "A": "..." | ["..."] | {"ttl": N, "data": [...]} */
 static void
 load_type(struct zbuild *b, struct bnode *n, const char *owner_text, const char *tkey,
-	  const json_t *val, uint32_t owner_ttl)
+	  const json_t *val, jdoc_at where, uint32_t owner_ttl)
 {
 	static const char *const keys[] = { "ttl", "data", NULL };
 	/* ldns reads TYPEnnn with atoi: a number past 16 bits must not wrap */
@@ -410,7 +544,7 @@ load_type(struct zbuild *b, struct bnode *n, const char *owner_text, const char 
 		jdoc_err(&b->d, b->err, val, "%s must be a string, a list of strings or {\"ttl\", \"data\"}", tkey);
 		return;
 	}
-	if ((set = brrset_get(b, n, type, ttl, val, json_is_string(data) ? 1 : json_array_size(data),
+	if ((set = brrset_get(b, n, type, ttl, where, json_is_string(data) ? 1 : json_array_size(data),
 			      &fresh)) == NULL)
 		return;
 	if (!fresh) {
@@ -436,13 +570,13 @@ check_cname(struct zbuild *b, const struct bnode *n, const char *owner_text)
 	for (size_t i = 0; i < n->nsets; i++) {
 		const struct brrset *s = &n->sets[i];
 		if (s->type == WIRE_T_DNAME && s->n > 1)
-			jdoc_key_err(&b->d, b->err, s->where, "DNAME at %s has more than one target", owner_text);
+			jdoc_at_err(&b->d, b->err, s->where, "DNAME at %s has more than one target", owner_text);
 		if (s->type != WIRE_T_CNAME)
 			continue;
 		if (n->nsets > 1 || n->len == b->z->origin_len)
-			jdoc_key_err(&b->d, b->err, s->where, "CNAME at %s beside other data", owner_text);
+			jdoc_at_err(&b->d, b->err, s->where, "CNAME at %s beside other data", owner_text);
 		else if (s->n > 1)
-			jdoc_key_err(&b->d, b->err, s->where, "CNAME at %s has more than one target", owner_text);
+			jdoc_at_err(&b->d, b->err, s->where, "CNAME at %s has more than one target", owner_text);
 	}
 }
 
@@ -465,21 +599,30 @@ check_below_dname(struct zbuild *b, const struct bnode *n)
 			if (a->sets[i].type == WIRE_T_DNAME) {
 				dname_to_text(n->name, text, sizeof(text));
 				dname_to_text(a->name, above, sizeof(above));
-				jdoc_key_err(&b->d, b->err, n->where ? n->where : n->geo_where,
-					     "name %s is below the DNAME at %s", text, above);
+				if (jdoc_at_set(n->where))
+					jdoc_at_err(&b->d, b->err, n->where, "name %s is below the DNAME at %s",
+						    text, above);
+				else
+					jdoc_key_err(&b->d, b->err, n->geo_where, "name %s is below the DNAME at %s",
+						     text, above);
 				return;
 			}
 	}
 }
 
+/* One member of "records", read alone (jdoc_each): nothing of obj may be
+ * kept past it but positions.  A key given twice in the file names the
+ * same node, and is refused here as two spellings of one name are. */
 static void
-load_owner(struct zbuild *b, const char *key, const json_t *obj)
+load_owner(void *arg, const char *key, const json_t *obj, jdoc_at at)
 {
+	struct zbuild *b = arg;
 	uint8_t wire[DNAME_MAX];
 	char text[DNAME_MAX * 4 + 2];
 	const char *tkey;
 	json_t *val;
 	struct bnode *n;
+	size_t i = 0;
 	int len;
 
 	if (!json_is_object(obj)) {
@@ -490,15 +633,18 @@ load_owner(struct zbuild *b, const char *key, const json_t *obj)
 		return;
 	if ((n = bnode_get(b, wire, (size_t)len, 0)) == NULL)
 		return;
-	if (n->where != NULL) {
-		jdoc_key_err(&b->d, b->err, obj, "owner %s is given twice", text);
+	if (jdoc_at_set(n->where)) {
+		jdoc_at_err(&b->d, b->err, at, "owner %s is given twice", text);
 		return;
 	}
-	n->where = obj;
+	n->where = at;
 	uint32_t ttl = (uint32_t)jdoc_int(&b->d, b->err, obj, "ttl", 0, 2147483647, b->ttl);
-	json_object_foreach((json_t *)obj, tkey, val)
+	/* members in file order (jansson keeps it): member i's key is its position */
+	json_object_foreach((json_t *)obj, tkey, val) {
 		if (strcmp(tkey, "ttl") != 0)
-			load_type(b, n, text, tkey, val, ttl);
+			load_type(b, n, text, tkey, val, jdoc_at_member(at, i), ttl);
+		i++;
+	}
 	check_cname(b, n, text);
 }
 
@@ -530,7 +676,7 @@ load_soa(struct zbuild *b, const json_t *root)
 	snprintf(rdata, sizeof(rdata), "%s %s %lld %lld %lld %lld %lld", json_string_value(mname),
 		 json_string_value(rname), f[0], f[1], f[2], f[3], f[4]);
 	if ((apex = bnode_get(b, b->z->origin, b->z->origin_len, 1)) == NULL ||
-	    (set = brrset_get(b, apex, WIRE_T_SOA, ttl, soa, 1, &fresh)) == NULL)
+	    (set = brrset_get(b, apex, WIRE_T_SOA, ttl, JDOC_AT_NONE, 1, &fresh)) == NULL)
 		return;
 	add_rdata(b, b->origin_text, WIRE_T_SOA, ttl, rdata, soa, set);
 	b->z->serial = (uint32_t)f[0];
@@ -737,8 +883,8 @@ check_geo_owner(struct zbuild *b, const struct bnode *n)
 	for (size_t i = 0; i < n->nsets; i++) {
 		uint16_t t = n->sets[i].type;
 		if (t == WIRE_T_A || t == WIRE_T_AAAA || t == WIRE_T_CNAME)
-			jdoc_key_err(&b->d, b->err, n->sets[i].where,
-				     "geo name %s cannot also have %s records", n->geo->name,
+			jdoc_at_err(&b->d, b->err, n->sets[i].where,
+				    "geo name %s cannot also have %s records", n->geo->name,
 				     t == WIRE_T_A ? "A" : t == WIRE_T_AAAA ? "AAAA" : "CNAME");
 	}
 }
@@ -1171,12 +1317,13 @@ load_root(struct zbuild *b)
 	load_dnssec(b, root);	/* the same */
 	if ((records = jdoc_get(&b->d, b->err, root, "records", JSON_OBJECT, 0)) != NULL) {
 		/* size the table once for every owner */
-		if (btab_reserve(b, json_object_size(records) + 1) < 0) {
+		if (btab_reserve(b, jdoc_size(&b->d, records) + 1) < 0) {
 			jdoc_err(&b->d, b->err, records, "out of memory");
 			return;
 		}
-		json_object_foreach((json_t *)records, key, v)
-			load_owner(b, key, v);
+		/* one owner at a time: a syntax error ends the load */
+		if (jdoc_each(&b->d, b->err, records, load_owner, b) < 0)
+			return;
 	}
 	if ((geo = jdoc_get(&b->d, b->err, root, "geo", JSON_OBJECT, 0)) != NULL)
 		json_object_foreach((json_t *)geo, key, v)
@@ -1188,8 +1335,9 @@ load_root(struct zbuild *b)
 		check_below_dname(b, b->order[i]);
 }
 
-/* Frees the JSON tree (once) and hands its pages back to the kernel:
- * blocks allocated meanwhile keep the heap's top from shrinking by itself. */
+/* Frees the JSON tree and text (once) and hands free heap pages back to
+ * the kernel: blocks allocated meanwhile keep the heap's top from
+ * shrinking by itself. */
 static void
 release_tree(struct jdoc *d)
 {
@@ -1197,7 +1345,6 @@ release_tree(struct jdoc *d)
 
 	jdoc_fini(d);
 #ifdef __GLIBC__
-	mallopt(M_MXFAST, 64 * sizeof(size_t) / 4);	/* glibc's DEFAULT_MXFAST */
 	if (had)
 		malloc_trim(0);
 #else
@@ -1219,16 +1366,15 @@ zload_zone(struct arena *a, const struct dnsd_conf *conf, const char *file, stru
 		return NULL;
 	}
 	b.z->file = arena_strdup(a, file);
-#ifdef __GLIBC__
-	/* The JSON tree is millions of small blocks.  Freed into fastbins
-	 * they would stay unmerged until a later consolidation walks them all
-	 * again (0.7 s for a 1,000,000-record zone); without fastbins each
-	 * merges with its neighbours as it is freed, in the order it was
-	 * allocated.  Restored to glibc's default in release_tree(). */
-	mallopt(M_MXFAST, 0);
-#endif
-	if (jdoc_load(&b.d, file, err) == 0) {
+	/* No malloc tuning: the JSON trees are one owner's at a time, each
+	 * freed before the next is parsed, so the same few blocks serve them
+	 * all (from the thread cache and fastbins). */
+	/* "records" is read one owner at a time, never as one tree */
+	if (jdoc_load_split(&b.d, file, "records", err) == 0) {
 		load_root(&b);
+		/* "records" has JSON syntax to check even when load_root()
+		 * stopped before it: a broken file says that alone */
+		jdoc_check_split(&b.d, err);
 		/* every message that needs a position is out: the tree goes
 		 * before the final nodes are laid out, which lowers the peak */
 		release_tree(&b.d);
