@@ -185,3 +185,21 @@ arena_owns(const struct arena *a, const void *p)
 			return 1;
 	return 0;
 }
+
+void
+arena_reset(struct arena *a)
+{
+	struct chunk *c, *next;
+
+	if (a->head == NULL)
+		return;
+	/* the newest chunk stays, for the next round of the same sizes */
+	for (c = a->head->next; c != NULL; c = next) {
+		next = c->next;
+		munmap(c, c->maplen);
+	}
+	a->head->next = NULL;
+	memset(a->head->data, 0, a->head->used);	/* arena_alloc() hands out zeroes */
+	a->head->used = 0;
+	a->total = 0;
+}

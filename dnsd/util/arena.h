@@ -18,6 +18,10 @@ void *arena_alloc(struct arena *a, size_t size);
  * NULL on OOM. */
 void *arena_memdup(struct arena *a, const void *src, size_t size);
 char *arena_strdup(struct arena *a, const char *s);
+/* Forgets everything handed out, keeping one chunk mapped (cleared):
+ * memory for one step of a loop (the records of one RRset while it is
+ * read). */
+void arena_reset(struct arena *a);
 /* size bytes, byte-aligned (packed) and zeroed; NULL on OOM. */
 void *arena_bytes(struct arena *a, size_t size);
 /* A second arena owned by a, for what a later load step moves into a or

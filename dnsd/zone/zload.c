@@ -40,27 +40,34 @@
 
 #define GEO_DEFAULT_TTL 30	/* README "Zone files": short, so failover reaches clients fast */
 
-#define NO_TARGET 0xffff
-
+/* An RRset while its owner is read: its records go to the set arena,
+ * then, once its type key is read, packed into the scratch arena as the
+ * zone keeps them (zone_rrset_pack), and the set arena is reset. */
 struct brrset {
 	uint16_t type;
 	uint32_t ttl;
-	size_t n, cap;
-	struct zone_rr *rr;		/* build arena: packed into the zone at finalize */
-	uint16_t *target_off;		/* additional target: offset of its name in rdata */
+	uint32_t n, cap;
+	union {
+		struct zone_rr *rr;	/* while it is filled: in the set arena */
+		const uint8_t *body;	/* once sealed: in the scratch arena */
+	};
 	jdoc_at where;			/* the type key, for messages */
 };
 
+/* A name while the zone is read; a million of them for a big zone, so
+ * kept small (48 bytes). */
 struct bnode {
 	const uint8_t *name;		/* lowercase wire form, build arena (the node copies it) */
 	uint8_t len;
 	uint8_t labels;
 	uint16_t nsets, capsets;
+	uint8_t geo_only;		/* named by "geo" alone: geo_where, not where */
 	struct brrset *sets;
-	jdoc_at where;			/* the owner key; unset until it is read */
+	union {
+		jdoc_at where;		/* the owner key; unset until it is read */
+		const json_t *geo_where;	/* the geo key, when geo_only */
+	};
 	struct zone_geo *geo;
-	const json_t *geo_where;
-	struct zone_node *final;
 	struct bnode *hnext;
 };
 
@@ -69,6 +76,7 @@ struct zbuild {
 	struct dnsd_err *err;
 	struct arena *a;		/* the snapshot's: what the zone keeps */
 	struct arena *ba;		/* build temporaries, freed at the end */
+	struct arena *sa;		/* the records of the RRset being read (brrset) */
 	const struct dnsd_conf *conf;
 	ldns_rdf *origin;
 	ldns_buffer *buf;		/* rdata encoding, reused */
@@ -137,7 +145,7 @@ btab_grow(struct zbuild *b)
 static int
 btab_reserve(struct zbuild *b, size_t n)
 {
-	while ((b->nnodes + n) * 2 > b->cap)
+	while (b->nnodes + n > b->cap)
 		if (btab_grow(b) < 0)
 			return -ENOMEM;
 	return 0;
@@ -164,7 +172,7 @@ bnode_get(struct zbuild *b, const uint8_t *name, size_t len, int kept)
 
 	if (n != NULL)
 		return n;
-	if ((b->nnodes + 1) * 2 > b->cap && btab_grow(b) < 0)
+	if (b->nnodes + 1 > b->cap && btab_grow(b) < 0)
 		return NULL;
 	if ((n = arena_alloc(b->ba, sizeof(*n))) == NULL ||
 	    (n->name = kept ? name : arena_memdup(b->ba, name, len)) == NULL)
@@ -266,50 +274,21 @@ owner_wire(struct zbuild *b, const char *key, const json_t *where, uint8_t *wire
 	return rc;
 }
 
-/* Which rdata fields hold names we may compress, and the additional target. */
-static void
-name_fields(uint16_t type, int *comp0, int *comp1, int *target)
-{
-	*comp0 = *comp1 = *target = -1;
-	switch (type) {
-	case WIRE_T_NS: *comp0 = 0; *target = 0; break;
-	case WIRE_T_CNAME: case WIRE_T_PTR: *comp0 = 0; break;
-	case WIRE_T_MX: *comp0 = 1; *target = 1; break;
-	case WIRE_T_SOA: *comp0 = 0; *comp1 = 1; break;
-	case WIRE_T_SRV: *target = 3; break;
-	case WIRE_T_NAPTR: *target = 5; break;	/* replacement (RFC 3403 4.1) */
-	case WIRE_T_SVCB: case WIRE_T_HTTPS: *target = 1; break;	/* TargetName (RFC 9460 2.2) */
-	default: break;
-	}
-}
-
-/* Encodes rr's rdata into zr (rdata in the build arena), noting name
- * offsets and, for types with an additional target, where its name starts. */
+/* Encodes rr's rdata into zr, in the set arena. */
 static int
-rr_to_zrr(struct zbuild *b, const ldns_rr *rr, struct zone_rr *zr, uint16_t *target_off)
+rr_to_zrr(struct zbuild *b, const ldns_rr *rr, struct zone_rr *zr)
 {
 	ldns_buffer *buf = b->buf;
-	int comp0, comp1, target;
-	uint16_t type = (uint16_t)ldns_rr_get_type(rr);
 
 	ldns_buffer_clear(buf);
-	name_fields(type, &comp0, &comp1, &target);
 	memset(zr, 0, sizeof(*zr));
-	*target_off = NO_TARGET;
-	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++) {
-		const ldns_rdf *f = ldns_rr_rdf(rr, i);
-		size_t at = ldns_buffer_position(buf);
-		if ((int)i == comp0 || (int)i == comp1)
-			zr->comp_off[zr->ncomp++] = (uint16_t)at;
-		if ((int)i == target && ldns_rdf_get_type(f) == LDNS_RDF_TYPE_DNAME && at < NO_TARGET)
-			*target_off = (uint16_t)at;
-		if (ldns_rdf2buffer_wire(buf, f) != LDNS_STATUS_OK)
+	for (size_t i = 0; i < ldns_rr_rd_count(rr); i++)
+		if (ldns_rdf2buffer_wire(buf, ldns_rr_rdf(rr, i)) != LDNS_STATUS_OK)
 			return -ENOMEM;
-	}
 	if (ldns_buffer_position(buf) > 65535)
 		return -E2BIG;
 	zr->rdlen = (uint16_t)ldns_buffer_position(buf);
-	if ((zr->rdata = arena_memdup(b->ba, ldns_buffer_begin(buf), zr->rdlen)) == NULL)
+	if ((zr->rdata = arena_memdup(b->sa, ldns_buffer_begin(buf), zr->rdlen)) == NULL)
 		return -ENOMEM;
 	return 0;
 }
@@ -320,14 +299,13 @@ brrset_get(struct zbuild *b, struct bnode *n, uint16_t type, uint32_t ttl, jdoc_
 	   size_t nrr, int *fresh)
 {
 	struct brrset *s;
-	int comp0, comp1, target;
 
 	*fresh = 0;
 	for (size_t i = 0; i < n->nsets; i++)
 		if (n->sets[i].type == type)
 			return &n->sets[i];
 	if (n->nsets == n->capsets) {
-		uint16_t ncap = n->capsets ? n->capsets * 2 : 2;
+		uint16_t ncap = n->capsets ? n->capsets * 2 : 1;	/* most owners have one */
 		if (ncap <= n->capsets || (s = arena_alloc(b->ba, ncap * sizeof(*s))) == NULL)
 			return NULL;
 		if (n->nsets)
@@ -337,17 +315,32 @@ brrset_get(struct zbuild *b, struct bnode *n, uint16_t type, uint32_t ttl, jdoc_
 	}
 	s = &n->sets[n->nsets];
 	memset(s, 0, sizeof(*s));
-	name_fields(type, &comp0, &comp1, &target);
-	if ((s->rr = arena_alloc(b->ba, (nrr ? nrr : 1) * sizeof(*s->rr))) == NULL ||
-	    (target >= 0 && (s->target_off = arena_alloc(b->ba, (nrr ? nrr : 1) * sizeof(uint16_t))) == NULL))
+	if (nrr > UINT32_MAX || (s->rr = arena_alloc(b->sa, (nrr ? nrr : 1) * sizeof(*s->rr))) == NULL)
 		return NULL;
-	s->cap = nrr;
+	s->cap = (uint32_t)nrr;
 	n->nsets++;
 	s->type = type;
 	s->ttl = ttl;
 	s->where = where;
 	*fresh = 1;
 	return s;
+}
+
+/* Packs set's records as the zone keeps them, into the scratch arena,
+ * and empties the set arena for the next set. */
+static void
+seal_rrset(struct zbuild *b, struct brrset *set)
+{
+	struct zone_rrset rs = { .type = set->type, .ttl = set->ttl };
+	struct arena *scratch = arena_scratch(b->a);
+
+	if (scratch == NULL || zone_rrset_pack(scratch, &rs, set->rr, set->n) < 0) {
+		dnsd_err_add(b->err, "%s: out of memory", b->z->file);
+		rs.body = NULL;
+	}
+	set->body = rs.body;
+	set->cap = set->n;
+	arena_reset(b->sa);
 }
 
 /* A and AAAA rdata given in the other family is a common slip; say so
@@ -391,7 +384,7 @@ add_address(struct zbuild *b, uint16_t type, const char *rdata, struct zone_rr *
 		return -1;
 	memset(zr, 0, sizeof(*zr));
 	zr->rdlen = (uint16_t)len;
-	return (zr->rdata = arena_memdup(b->ba, addr, len)) != NULL ? 0 : -1;
+	return (zr->rdata = arena_memdup(b->sa, addr, len)) != NULL ? 0 : -1;
 }
 
 /* CNAME, PTR, NS and MX rdata that is a plain name (letters, digits, '-',
@@ -399,7 +392,7 @@ add_address(struct zbuild *b, uint16_t type, const char *rdata, struct zone_rr *
  * it: relative names get the origin, case is kept, the name is not
  * compressed in the rdata.  0, or -1 to take the ldns path. */
 static int
-add_name(struct zbuild *b, uint16_t type, const char *rdata, struct zone_rr *zr, uint16_t *target_off)
+add_name(struct zbuild *b, uint16_t type, const char *rdata, struct zone_rr *zr)
 {
 	uint8_t w[2 + DNAME_MAX];
 	char text[DNAME_MAX + 2];
@@ -437,10 +430,8 @@ add_name(struct zbuild *b, uint16_t type, const char *rdata, struct zone_rr *zr,
 	if (n <= 0)
 		return -1;
 	memset(zr, 0, sizeof(*zr));
-	zr->comp_off[zr->ncomp++] = (uint16_t)at;	/* name_fields(): the name of each of these */
-	*target_off = type == WIRE_T_NS || type == WIRE_T_MX ? (uint16_t)at : NO_TARGET;
 	zr->rdlen = (uint16_t)(at + (size_t)n);
-	return (zr->rdata = arena_memdup(b->ba, w, zr->rdlen)) != NULL ? 0 : -1;
+	return (zr->rdata = arena_memdup(b->sa, w, zr->rdlen)) != NULL ? 0 : -1;
 }
 
 static void
@@ -464,14 +455,8 @@ add_rdata(struct zbuild *b, const char *owner_text, uint16_t type,
 	 * tokenize differently (blanks, parentheses, comments, quotes) takes
 	 * the ldns path, so both paths accept exactly the same records */
 	if (strpbrk(owner_text, " \t\r\n();\"") == NULL) {
-		uint16_t toff;
-		if (add_address(b, type, rdata, &set->rr[set->n]) == 0) {
-			set->n++;
-			return;
-		}
-		if (add_name(b, type, rdata, &set->rr[set->n], &toff) == 0) {
-			if (set->target_off != NULL)
-				set->target_off[set->n] = toff;
+		if (add_address(b, type, rdata, &set->rr[set->n]) == 0 ||
+		    add_name(b, type, rdata, &set->rr[set->n]) == 0) {
 			set->n++;
 			return;
 		}
@@ -489,14 +474,10 @@ add_rdata(struct zbuild *b, const char *owner_text, uint16_t type,
 		jdoc_err(&b->d, b->err, v, "bad %s rdata \"%s\": %s", tname, rdata, ldns_get_errorstr_by_id(st));
 		return;
 	}
-	uint16_t toff;
-	if (rr_to_zrr(b, rr, &set->rr[set->n], &toff) < 0) {
+	if (rr_to_zrr(b, rr, &set->rr[set->n]) < 0)
 		jdoc_err(&b->d, b->err, v, "cannot encode %s rdata", tname);
-	} else {
-		if (set->target_off != NULL)
-			set->target_off[set->n] = toff;
+	else
 		set->n++;
-	}
 	ldns_rr_free(rr);
 }
 
@@ -559,6 +540,7 @@ load_type(struct zbuild *b, struct bnode *n, const char *owner_text, const char 
 			add_rdata(b, owner_text, type, ttl, json_string_value(v), v, set);
 	if (set->n == 0 && json_is_array(data) && json_array_size(data) == 0)
 		jdoc_err(&b->d, b->err, val, "%s at %s has no data", tkey, owner_text);
+	seal_rrset(b, set);
 }
 
 /* A CNAME stands alone (RFC 1034 3.6.2), DNAME included (RFC 6672
@@ -599,7 +581,7 @@ check_below_dname(struct zbuild *b, const struct bnode *n)
 			if (a->sets[i].type == WIRE_T_DNAME) {
 				dname_to_text(n->name, text, sizeof(text));
 				dname_to_text(a->name, above, sizeof(above));
-				if (jdoc_at_set(n->where))
+				if (!n->geo_only)
 					jdoc_at_err(&b->d, b->err, n->where, "name %s is below the DNAME at %s",
 						    text, above);
 				else
@@ -679,6 +661,7 @@ load_soa(struct zbuild *b, const json_t *root)
 	    (set = brrset_get(b, apex, WIRE_T_SOA, ttl, JDOC_AT_NONE, 1, &fresh)) == NULL)
 		return;
 	add_rdata(b, b->origin_text, WIRE_T_SOA, ttl, rdata, soa, set);
+	seal_rrset(b, set);
 	b->z->serial = (uint32_t)f[0];
 	/* RFC 2308 section 5: negative answers live min(SOA TTL, MINIMUM) */
 	b->z->neg_ttl = ttl < f[4] ? ttl : (uint32_t)f[4];
@@ -872,7 +855,10 @@ load_geo_name(struct zbuild *b, const char *key, const json_t *obj)
 	if (g->gn.nregions > 0 && b->sign.keys != NULL)
 		check_geo_signable(b, obj, g);
 	n->geo = g;
-	n->geo_where = obj;
+	if (!jdoc_at_set(n->where)) {	/* "records" is read before "geo" */
+		n->geo_only = 1;
+		n->geo_where = obj;
+	}
 }
 
 /* A geo owner answers A and AAAA itself; static ones beside it would be
@@ -929,12 +915,12 @@ copy_rrsets(struct zbuild *b, const struct bnode *bn, struct zone_node *zn)
 	for (size_t i = 0; i < bn->nsets; i++) {
 		const struct brrset *s = &bn->sets[i];
 		struct zone_rrset *d = &sets[i];
-		d->type = s->type;
-		d->ttl = s->ttl;
 		/* in the scratch arena until query_prepare settles them: most
 		 * end up inside the prepared answers (zone.h, ZONE_RR_HDR) */
-		if (arena_scratch(b->a) == NULL || zone_rrset_pack(arena_scratch(b->a), d, s->rr, s->n) < 0)
-			return -ENOMEM;
+		d->type = s->type;
+		d->ttl = s->ttl;
+		d->count = (uint16_t)s->n;
+		d->body = s->body;
 		b->z->nrecords += s->n;
 	}
 	qsort(sets, zn->nrrsets, sizeof(*sets), cmp_type);
@@ -1011,9 +997,8 @@ sort_by_depth(struct zbuild *b)
 /* Node flags: apex, DNAME, wildcard, delegation, and the ones that stand
  * for links (zone.h); parents come first (sorted by depth). */
 static void
-link_node(struct zbuild *b, struct bnode *bn)
+link_node(struct zbuild *b, const struct bnode *bn, struct zone_node *zn)
 {
-	struct zone_node *zn = bn->final;
 
 	if (zone_rrset_get(zn, WIRE_T_DNAME) != NULL)
 		zn->flags |= ZONE_NODE_DNAME;
@@ -1023,7 +1008,8 @@ link_node(struct zbuild *b, struct bnode *bn)
 		return;
 	}
 	const uint8_t *pname = dname_parent(bn->name);
-	struct zone_node *p = bnode_find(b, pname, bn->len - (size_t)bn->name[0] - 1)->final;
+	/* laid out before its children, so already in the zone's table */
+	struct zone_node *p = (struct zone_node *)zone_node_find(b->z, pname, bn->len - (size_t)bn->name[0] - 1);
 	if (bn->name[0] == 1 && bn->name[1] == '*') {
 		zn->flags |= ZONE_NODE_WILD;
 		p->flags |= ZONE_NODE_HAS_WILD;
@@ -1042,6 +1028,11 @@ finalize(struct zbuild *b)
 
 	if (add_empty_nonterminals(b) < 0)
 		return -ENOMEM;
+	/* nothing looks build nodes up from here on (the zone's own table
+	 * links parents): the table goes before the zone is laid out */
+	free(b->tab);
+	b->tab = NULL;
+	b->cap = 0;
 	/* chains average under one node: a bucket costs a pointer, a node
 	 * in a chain one hop */
 	while (nb < b->nnodes)
@@ -1063,11 +1054,10 @@ finalize(struct zbuild *b)
 		struct zone_node *zn = lay_out_node(b, bn, &p);
 		if (zn == NULL)
 			return -ENOMEM;
-		bn->final = zn;
 		size_t h = dname_hash(zn->name, zn->namelen) & (nb - 1);
 		zn->hnext = z->buckets[h];
 		z->buckets[h] = (uint32_t)(((uint8_t *)zn - z->nodes) / ZONE_NODE_UNIT + 1);
-		link_node(b, bn);
+		link_node(b, bn, zn);
 	}
 	z->nnodes = b->nnodes;
 	z->soa = zone_rrset_get(z->apex, WIRE_T_SOA);
@@ -1360,8 +1350,10 @@ zload_zone(struct arena *a, const struct dnsd_conf *conf, const char *file, stru
 	struct zone *z = NULL;
 
 	if ((b.z = arena_alloc(a, sizeof(*b.z))) == NULL || (b.ba = arena_new()) == NULL ||
+	    (b.sa = arena_new()) == NULL ||
 	    (b.buf = ldns_buffer_new(512)) == NULL) {
 		arena_free(b.ba);
+		arena_free(b.sa);
 		dnsd_err_add(err, "%s: out of memory", file);
 		return NULL;
 	}
@@ -1389,6 +1381,7 @@ zload_zone(struct arena *a, const struct dnsd_conf *conf, const char *file, stru
 	free(b.order);
 	free(b.tab);
 	arena_free(b.ba);
+	arena_free(b.sa);
 	ldns_buffer_free(b.buf);
 	ldns_rdf_deep_free(b.origin);
 	dnssec_keyset_free(b.sign.keys);	/* private keys live only as long as a load */
