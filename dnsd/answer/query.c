@@ -5,7 +5,6 @@
  * no lock.
  */
 #include <arpa/inet.h>
-#include <stddef.h>
 #include <string.h>
 
 #include "dnsd/dnssec/dnssec.h"
