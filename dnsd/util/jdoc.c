@@ -622,8 +622,11 @@ mini_number(struct mini *m)
 
 	if (s < m->end && *s == '-')
 		s++;
+	/* past 15 digits jansson decides (a real or a range error): stop
+	 * adding before long long would overflow */
 	for (d = s; s < m->end && *s >= '0' && *s <= '9'; s++)
-		x = x * 10 + (*s - '0');
+		if (s - d < 16)
+			x = x * 10 + (*s - '0');
 	/* jansson takes a leading zero, a fraction or an exponent otherwise */
 	if (s == d || s - d > 15 || (*d == '0' && s - d > 1) || (s < m->end && !is_delim(*s)))
 		return NULL;
